@@ -1,0 +1,28 @@
+"""Palette App: turn images into color palettes and reduced-color images.
+
+The public API lives in :mod:`palette_app.core` (numpy + numba only); the most
+used names are re-exported here::
+
+    import palette_app
+    result = palette_app.quantize(rgb_uint8_array, n_colors=16)
+    result.palette.hex          # ['#1a2b3c', ...]
+    result.indices              # (H, W) uint8 index image
+"""
+from importlib.metadata import PackageNotFoundError, version as _version
+
+try:
+    __version__ = _version("palette_app")
+except PackageNotFoundError:  # running from a source tree without install
+    __version__ = "0.0.0+unknown"
+
+from palette_app.core import *  # noqa: E402,F401,F403  (TEMP)
+
+__all__ = [
+    "Cancelled",
+    "MiniBatchKMeans",
+    "Palette",
+    "QuantizeResult",
+    "quantize",
+    "warmup",
+    "__version__",
+]

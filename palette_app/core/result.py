@@ -1,0 +1,94 @@
+"""The :class:`QuantizeResult` returned by :func:`palette_app.quantize`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from palette_app.core.palette import Palette
+
+
+@dataclass(frozen=True, eq=False)
+class QuantizeResult:
+    """A reduced-color image: a palette and an index image.
+
+    Attributes
+    ----------
+    palette : Palette
+        The colors, with pixel ``counts`` (and shares). When the image had
+        transparent pixels, one entry is fully transparent (``alpha == 0``)
+        and ``transparent_index`` names it.
+    indices : (H, W) uint8
+        Palette index of every pixel.
+    transparent_index : int or None
+    inertia : float
+        Sum over opaque pixels of the squared distance to their palette color,
+        in the clustering space (sRGB 0..255 units unless another space was used).
+    n_iter : int
+        Mini-batch steps plus Lloyd passes that the best run took.
+    settings : dict
+        The settings that produced this result.
+    """
+
+    palette: Palette
+    indices: np.ndarray
+    transparent_index: int | None = None
+    inertia: float = 0.0
+    n_iter: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)
+    # Private: the histogram and per-color labels, for metrics computed lazily.
+    _hist_colors: np.ndarray | None = field(default=None, repr=False)
+    _hist_counts: np.ndarray | None = field(default=None, repr=False)
+    _hist_labels: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(self.indices.shape)  # type: ignore[return-value]
+
+    @property
+    def n_colors(self) -> int:
+        return len(self.palette)
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.palette.alpha is not None
+
+    def to_rgb(self) -> np.ndarray:
+        """(H, W, 3) uint8 image of the palette colors (transparent pixels keep their stored color)."""
+        return np.ascontiguousarray(self.palette.colors[self.indices])
+
+    def to_rgba(self) -> np.ndarray:
+        """(H, W, 4) uint8 image with the palette's alpha."""
+        return np.ascontiguousarray(self.palette.rgba[self.indices])
+
+    # -- metrics (over the opaque pixels, in sRGB) ---------------------------------
+    @cached_property
+    def mse(self) -> float:
+        """Mean squared error per channel against the original, sRGB 0..255."""
+        from palette_app.core.metrics import histogram_mse
+
+        if self._hist_colors is None:
+            raise ValueError("this result carries no histogram to measure against")
+        return histogram_mse(self._hist_colors, self._hist_counts, self._hist_labels, self.palette.colors)
+
+    @cached_property
+    def psnr(self) -> float:
+        """Peak signal-to-noise ratio in dB (inf for an exact result)."""
+        from palette_app.core.metrics import psnr_from_mse
+
+        return psnr_from_mse(self.mse)
+
+    @cached_property
+    def delta_e(self) -> float:
+        """Mean CIEDE2000 color difference per opaque pixel."""
+        from palette_app.core.metrics import histogram_delta_e
+
+        if self._hist_colors is None:
+            raise ValueError("this result carries no histogram to measure against")
+        return histogram_delta_e(self._hist_colors, self._hist_counts, self._hist_labels, self.palette.colors)
+
+    def __repr__(self) -> str:
+        h, w = self.shape
+        return f"QuantizeResult({w}x{h}, {self.n_colors} colors, inertia={self.inertia:.4g})"
