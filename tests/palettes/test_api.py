@@ -192,3 +192,15 @@ def test_file_too_large_is_refused_before_reading(tmp_path, monkeypatch):
     p.write_bytes(b"000000\n111111\n")
     with pytest.raises(PaletteFormatError, match="too large"):
         read_palette(p)
+
+
+def test_sniffing_text_palettes_of_act_size_and_other_encodings():
+    # 96 Paint.NET lines of 8 bytes: exactly 768 bytes, yet clearly not a color table
+    pn = b"FF000000" + b"\n" * 0 + b"".join(b"\nFF%06X" % i for i in range(1, 85)) + b"\n"
+    pn += b"\n" * (768 - len(pn))
+    assert len(pn) == 768 and sniff_format(pn) == "paint.net"
+    utf16 = "GIMP Palette\n1 2 3 Ünï\n".encode("utf-16")
+    assert sniff_format(utf16) == "gpl" and read_palette(utf16).names == ("Ünï",)
+    # a multi-byte character cut at the sniffing window does not hide a JSON file
+    doc = b'["#000000", {"hex": "#ffffff", "name": "' + "é".encode() * 3000 + b'"}]'
+    assert sniff_format(doc) == "json"

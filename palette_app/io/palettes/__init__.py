@@ -14,6 +14,7 @@ format and the problem.
 """
 from __future__ import annotations
 
+import codecs
 import os
 import types
 from pathlib import Path
@@ -78,16 +79,11 @@ def format_for_path(path: str | os.PathLike) -> str | None:
 def sniff_format(data: bytes) -> str | None:
     """The format ``data`` looks like from its content, or ``None``."""
     data = bytes(data)
-    head = data[:16].lstrip(b"\xef\xbb\xbf")
-    if head.startswith(b"ASEF"):
+    if data.startswith(b"ASEF"):
         return "ase"
-    if head.startswith(b"GIMP Palette"):
-        return "gpl"
-    if head.startswith(b"JASC-PAL"):
-        return "jasc-pal"
     if riff_pal.is_riff_pal(data):
         return "riff-pal"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     if data[:2] in (b"\0\1", b"\0\2"):
         try:
@@ -95,26 +91,40 @@ def sniff_format(data: bytes) -> str | None:
             return "aco"
         except PaletteFormatError:
             pass
+    text = _text_prefix(data)
+    if text is not None:
+        if text.startswith("GIMP Palette"):
+            return "gpl"
+        if text.startswith("JASC-PAL"):
+            return "jasc-pal"
+        first = text.lstrip()[:1]
+        if first in ("{", "["):
+            return "json"
+        if first == ";":
+            return "paint.net"
+        rows = [r.strip() for r in text.splitlines() if r.strip()]
+        rows = rows[:-1] if len(data) > _SNIFF_BYTES else rows  # the last row may be cut
+        if rows and all(len(r) == 8 and _is_hex(r) for r in rows):
+            return "paint.net"
+        if rows and all(len(r.lstrip("#")) in (6, 8) and _is_hex(r.lstrip("#")) for r in rows):
+            return "hex"
+    # Checked last: any 768 or 772 bytes would do, including a text palette of that size.
     if len(data) in (768, 772):
         return "act"
-    try:
-        text = head.decode("utf-8") if b"\0" not in data else None
-    except UnicodeDecodeError:
-        text = None
-    if text is None:
-        return None
-    first = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    if first in (b"{", b"["):
-        return "json"
-    if first == b";":
-        return "paint.net"
-    rows = [r.strip() for r in data[:4096].decode("utf-8", "replace").splitlines() if r.strip()]
-    rows = rows[:-1] if len(data) > 4096 else rows  # the last row may be cut
-    if rows and all(len(r) == 8 and _is_hex(r) for r in rows):
-        return "paint.net"
-    if rows and all(len(r.lstrip("#")) in (6, 8) and _is_hex(r.lstrip("#")) for r in rows):
-        return "hex"
     return None
+
+
+_SNIFF_BYTES = 4096
+
+
+def _text_prefix(data: bytes) -> str | None:
+    """The start of ``data`` as text (UTF-8, or UTF-16 with a BOM), or ``None`` if binary."""
+    chunk = data[:_SNIFF_BYTES]
+    if chunk[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return chunk[:len(chunk) // 2 * 2].decode("utf-16", "ignore")
+    if b"\0" in chunk:
+        return None
+    return chunk.decode("utf-8", "ignore").lstrip("\ufeff")
 
 
 def _is_hex(s: str) -> bool:
