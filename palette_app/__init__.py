@@ -15,7 +15,15 @@ try:
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-from palette_app.core import *  # noqa: E402,F401,F403  (TEMP)
+from palette_app.core import (  # noqa: E402
+    Cancelled,
+    MiniBatchKMeans,
+    Palette,
+    QuantizeResult,
+    quantize,
+    remap,
+    warmup,
+)
 
 __all__ = [
     "Cancelled",
@@ -23,6 +31,7 @@ __all__ = [
     "Palette",
     "QuantizeResult",
     "quantize",
+    "remap",
     "warmup",
     "__version__",
 ]

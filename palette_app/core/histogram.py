@@ -177,3 +177,71 @@ def color_histogram(image, *, alpha_threshold: int = 1) -> ColorHistogram:
         counts = np.empty(m, np.int64)
         _bucket_emit(low, starts, out_starts, colors, counts)
     return ColorHistogram(colors, counts, (h, w), n - n_kept)
+
+
+@njit(**JIT)
+def _reduce_colors(colors, counts, bits, split_weight, slot, bin_w, means, out_w):
+    """Merge colors into (2**bits)**3 bins, keeping each bin's weighted mean;
+    colors of bins heavier than ``split_weight`` are kept exact.
+
+    colors : (m, 3) uint8; counts : (m,) int64; bits : int; split_weight : float  # IN
+    slot : (2**(3*bits),) int32, all -1                                            # INOUT scratch
+    bin_w : (2**(3*bits),) float64, zeros                                          # INOUT scratch
+    means : (m, 3) float32; out_w : (m,) float64                                   # OUT (first r rows)
+    Returns r, the number of points written.
+    """
+    shift = 8 - bits
+    m = colors.shape[0]
+    for i in range(m):
+        b = ((np.int64(colors[i, 0]) >> shift) << (2 * bits)) | ((np.int64(colors[i, 1]) >> shift) << bits) | (np.int64(colors[i, 2]) >> shift)
+        bin_w[b] += np.float64(counts[i])
+    sums = np.zeros((m, 3), np.float64)
+    r = 0
+    for i in range(m):
+        b = ((np.int64(colors[i, 0]) >> shift) << (2 * bits)) | ((np.int64(colors[i, 1]) >> shift) << bits) | (np.int64(colors[i, 2]) >> shift)
+        c = np.float64(counts[i])
+        if bin_w[b] > split_weight:
+            j = r
+            r += 1
+            out_w[j] = 0.0
+        else:
+            j = slot[b]
+            if j < 0:
+                j = r
+                slot[b] = r
+                out_w[r] = 0.0
+                r += 1
+        out_w[j] += c
+        sums[j, 0] += c * colors[i, 0]
+        sums[j, 1] += c * colors[i, 1]
+        sums[j, 2] += c * colors[i, 2]
+    for j in range(r):
+        means[j, 0] = np.float32(sums[j, 0] / out_w[j])
+        means[j, 1] = np.float32(sums[j, 1] / out_w[j])
+        means[j, 2] = np.float32(sums[j, 2] / out_w[j])
+    return r
+
+
+def reduce_histogram(colors: np.ndarray, counts: np.ndarray, bits: int = 6,
+                     split_weight: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """Merge a histogram's colors into ``bits``-per-channel bins.
+
+    Returns (points (r, 3) float32, weights (r,) float64): each occupied bin's
+    count-weighted mean color and total count, except that the colors of bins
+    weighing more than ``split_weight`` pixels stay exact (a heavy bin is
+    where merging would cost the most error). Sums per bin are exact, so a
+    Lloyd update over the bins moves centers exactly as over the colors
+    whenever a bin lies inside one cluster; only bins straddling a cluster
+    boundary are assigned as a whole (libimagequant posterizes likewise).
+    """
+    if not 1 <= bits <= 8:
+        raise ValueError("bits must be in 1..8")
+    colors = np.ascontiguousarray(colors, np.uint8)
+    counts = np.ascontiguousarray(counts, np.int64)
+    slot = np.full(1 << (3 * bits), -1, np.int32)
+    bin_w = np.zeros(1 << (3 * bits), np.float64)
+    m = colors.shape[0]
+    means = np.empty((m, 3), np.float32)
+    out_w = np.empty(m, np.float64)
+    r = _reduce_colors(colors, counts, bits, float(split_weight), slot, bin_w, means, out_w)
+    return means[:r].copy(), out_w[:r].copy()
