@@ -53,7 +53,8 @@ def test_hand_made_file_in_every_color_space():
     assert pal.names == ("Orange", "Green HSB", "Cyan", "Lab Gray", "75% Gray", "Too Vivid")
     notes = " | ".join(pal.notes)
     assert "1 Pantone entry (#6) skipped" in notes
-    assert "outside the sRGB gamut (#6 'Too Vivid')" in notes
+    assert "Lab colors outside the sRGB gamut were clipped to the nearest sRGB color: " \
+        "#6 'Too Vivid'" in notes
     assert "CMYK" in notes and "profile" in notes
     assert len(pal.notes) == 3
 
@@ -91,3 +92,10 @@ def test_too_many_colors_is_refused():
     from palette_app.io.palettes import PaletteFormatError
     with pytest.raises(PaletteFormatError, match="65535"):
         aco.dumps(Palette(np.zeros((65536, 3), np.uint8)))
+
+
+def test_gray_beyond_full_ink_is_clipped_and_reported():
+    data = struct.pack(">HH", 1, 1) + struct.pack(">5H", 8, 12000, 0, 0, 0)
+    pal = aco.loads(data)
+    assert pal.hex == ["#000000"]
+    assert pal.notes == ("gray values outside 0..100% were clipped to the nearest sRGB color: #1",)

@@ -1,4 +1,4 @@
-"""ASE: exact bytes against the public layout, hand-made files, groups, swatch types, conversions."""
+"""ASE: exact bytes against the public layout, hand-made files, groups, types, conversions."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -77,7 +77,8 @@ def test_lab_l_is_a_fraction_and_out_of_gamut_lab_is_clipped_and_reported():
     def lab_block(L, a, b):
         import struct
         payload = b"\x00\x00" + b"LAB " + struct.pack(">3fH", L, a, b, 2)
-        return b"ASEF" + struct.pack(">HHI", 1, 0, 1) + struct.pack(">HI", 1, len(payload)) + payload
+        head = b"ASEF" + struct.pack(">HHI", 1, 0, 1)
+        return head + struct.pack(">HI", 1, len(payload)) + payload
 
     white = ase.loads(lab_block(1.0, 0.0, 0.0))
     assert white.hex == ["#ffffff"] and white.notes == ()

@@ -96,7 +96,7 @@ def _build(specs, names, notes) -> LoadedPalette:
     for n in notes:
         b.note(n)
     skipped: dict[str, list[int]] = {}
-    for i, ((space, w, x, y, z), name) in enumerate(zip(specs, names)):
+    for i, ((space, w, x, y, z), name) in enumerate(zip(specs, names, strict=True)):
         if space == RGB:
             b.add((w / 65535.0, x / 65535.0, y / 65535.0), name=name)
         elif space == HSB:

@@ -50,7 +50,8 @@ def encode(palette: Palette, *, name: str | None = None, prefix: str | None = No
     names = palette.names or (None,) * len(palette)
     head = f"{comment_safe(title)}: " if title else ""
     out = [f"/* {head}{len(palette)} colors (Palette App) */", f"{selector.strip()} {{"]
-    for i, (key, h) in enumerate(zip(color_keys(palette.names, len(palette)), palette.hex)):
+    for i, (key, h) in enumerate(
+            zip(color_keys(palette.names, len(palette)), palette.hex, strict=True)):
         note = [comment_safe(names[i])] if names[i] else []
         if shares is not None:
             note.append(f"{100 * shares[i]:.1f}%")

@@ -78,7 +78,7 @@ def loads(data: bytes) -> LoadedPalette:
             want = "R G B A" if channels == 4 else "R G B"
             raise _error(f"line {lineno}: expected {want} values, got {s!r}")
         values = [parse_byte(p) for p in parts[:channels]]
-        for p, v in zip(parts, values):
+        for p, v in zip(parts[:channels], values, strict=True):
             if v is None:
                 raise _error(f"line {lineno}: {p!r} is not a value 0..255")
         name = parts[channels].strip() if len(parts) > channels else None
@@ -123,7 +123,7 @@ def encode(palette: Palette, *, name: str | None = None, columns: int = 0,
     out.append("#")
     names = palette.names or (None,) * len(palette)
     changed = 0
-    for (r, g, b, a), label, h in zip(palette.rgba.tolist(), names, palette.hex):
+    for (r, g, b, a), label, h in zip(palette.rgba.tolist(), names, palette.hex, strict=True):
         text = h
         if label:
             text = one_line(label)

@@ -50,7 +50,7 @@ def loads(data: bytes) -> LoadedPalette:
         if len(parts) not in (3, 4):
             raise _error(f"line {lineno}: expected 'R G B' (or 'R G B A'), got {row.strip()!r}")
         values = [parse_byte(p) for p in parts]
-        for p, v in zip(parts, values):
+        for p, v in zip(parts, values, strict=True):
             if v is None:
                 raise _error(f"line {lineno}: {p!r} is not a value 0..255")
         b.add8(*values)

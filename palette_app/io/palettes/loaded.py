@@ -166,12 +166,9 @@ def count_noun(n: int, noun: str, plural: str | None = None) -> str:
 
 
 def _clip_note(space: str, idx: list[int], names: list[str | None]) -> str:
-    shown = []
-    for i in idx[:5]:
-        shown.append(f"#{i + 1}" + (f" {names[i]!r}" if names[i] else ""))
+    shown = [f"#{i + 1}" + (f" {names[i]!r}" if names[i] else "") for i in idx[:5]]
     more = f" and {len(idx) - 5} more" if len(idx) > 5 else ""
     what = {"RGB": "RGB values outside 0..1", "Lab": "Lab colors outside the sRGB gamut",
-            "HSB": "HSB values outside their range", "Gray": "gray values outside their range",
+            "HSB": "HSB values outside their range", "Gray": "gray values outside 0..100%",
             "CMYK": "CMYK values outside 0..100%"}.get(space, f"{space} colors outside sRGB")
-    return (f"{count_noun(len(idx), 'entry', 'entries')} with {what} "
-            f"({', '.join(shown)}{more}) clipped to the nearest sRGB color")
+    return f"{what} were clipped to the nearest sRGB color: {', '.join(shown)}{more}"

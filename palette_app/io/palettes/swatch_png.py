@@ -63,7 +63,7 @@ def encode(palette: Palette, *, name: str | None = None, block: int = 96, labels
     elif labels:
         font = _font(block)
     lum = palette.luminance
-    for i, (rgba, h) in enumerate(zip(palette.rgba.tolist(), palette.hex)):
+    for i, (rgba, h) in enumerate(zip(palette.rgba.tolist(), palette.hex, strict=True)):
         x, y = (i % cols) * block, (i // cols) * block
         draw.rectangle([x, y, x + block - 1, y + block - 1], fill=tuple(rgba))
         if font is not None:

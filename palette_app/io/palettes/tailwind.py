@@ -45,7 +45,7 @@ def encode(palette: Palette, *, name: str | None = None, key: str | None = None,
     family = slug(key) if key is not None else (slug(title) or "palette")
     if not family:
         raise PaletteFormatError(f"key {key!r} has no letters or digits", format=NAME)
-    colors = dict(zip(color_keys(palette.names, len(palette)), palette.hex))
+    colors = dict(zip(color_keys(palette.names, len(palette)), palette.hex, strict=True))
     body = json.dumps({family: colors}, indent=2)
     head = f": {comment_safe(title)}" if title else ""
     lines = [f"// Tailwind CSS colors{head} (Palette App)"]
