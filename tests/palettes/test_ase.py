@@ -82,6 +82,8 @@ def test_lab_l_is_a_fraction_and_out_of_gamut_lab_is_clipped_and_reported():
 
     white = ase.loads(lab_block(1.0, 0.0, 0.0))
     assert white.hex == ["#ffffff"] and white.notes == ()
+    percent = ase.loads(lab_block(50.0, 0.0, 0.0))          # a writer using 0..100 for L
+    assert percent.hex == ["#777777"] and "0..100 scale" in percent.notes[0]
     vivid = ase.loads(lab_block(0.5, 127.0, -128.0))
     assert vivid.notes and "outside the sRGB gamut" in vivid.notes[0]
     assert vivid.colors.min() >= 0 and vivid.colors.max() <= 255

@@ -16,8 +16,9 @@ Layout (big-endian throughout, from the public descriptions of the format)::
                           f32 values, u16 type: 0 global, 1 spot, 2 process
 
 Names are UTF-16BE and their length counts UTF-16 units *including* the
-terminating NUL. Lab is relative to D50. Readers tolerate extra bytes at the
-end of a block (some writers add private data there).
+terminating NUL. Lab is relative to D50. The reader tolerates extra bytes at
+the end of a block (some writers add private data there), NUL-padded color
+models, and Lab lightness written on the 0..100 scale (reported in the notes).
 """
 from __future__ import annotations
 
@@ -124,7 +125,14 @@ def _read_color(r: BinaryReader, what: str, group: str | None, b: PaletteBuilder
             b.note(f"{what}: CMYK values outside 0..1 were clamped")
         rgb, space = cmyk_to_srgb(np.clip(cmyk, 0.0, 1.0))[0], "CMYK"
     elif model == "LAB":
-        rgb, space = lab_d50_to_srgb([[values[0] * 100.0, values[1], values[2]]])[0], "Lab"
+        lightness = values[0] * 100.0
+        if 1.0 < values[0] <= 100.0:
+            # The format stores L as 0..1; a few writers store 0..100. Anything above 1 can
+            # only mean that, so read it as such rather than clip it to white.
+            lightness = values[0]
+            b.note(f"{what}: Lab lightness {values[0]:g} read on the 0..100 scale "
+                   "(ASE stores 0..1)")
+        rgb, space = lab_d50_to_srgb([[lightness, values[1], values[2]]])[0], "Lab"
     else:
         rgb, space = [values[0]] * 3, "Gray"
     b.add(rgb, name=name, space=space, group=group, swatch_type=TYPES[kind])
