@@ -137,7 +137,8 @@ def _assign_bounded(X, w, cell_starts, cell_lo, cell_hi, chunk_cells, C, shift, 
     Per cell, only candidate centers (see ``_cell_candidates``) can be
     nearest. The candidate list stays valid while the bound it was cut at,
     grown by its center's move, stays below the non-candidates' distance
-    shrunk by the largest move; otherwise it is recomputed. A point's bounds
+    shrunk by the largest move; otherwise it is recomputed and the cell's
+    points are searched afresh. While the list stands, a point's bounds
     decay only by the moves of its cell's candidates, so a point whose upper
     bound stays below its lower bound keeps its label without a distance
     computation: late Lloyd passes, where centers barely move, touch few
@@ -185,7 +186,9 @@ def _assign_bounded(X, w, cell_starts, cell_lo, cell_hi, chunk_cells, C, shift, 
                     m2 = sj
             rest_d = cell_rest[c]
             for i in range(cell_starts[c], cell_starts[c + 1]):
-                if not first:
+                # A recomputed candidate list may hold centers the point's
+                # lower bound never saw: search such a cell's points afresh.
+                if not fresh:
                     a = labels[i]
                     if is_cand[a]:
                         upper[i] += shift[a]
@@ -266,6 +269,64 @@ def _weighted_d2_sum(w, d2, parts):
         for i in range(ch * CHUNK, min(n, (ch + 1) * CHUNK)):
             acc += w[i] * d2[i]
         parts[ch] = acc
+
+
+@njit(**JIT_PARALLEL)
+def _best_two(X, C, labels, d2, second):
+    """Nearest and second-nearest squared distances of every point.
+
+    X : (n, d) float32; C : (k, d) float32            # IN
+    labels : (n,) int32; d2, second : (n,) float64    # OUT
+    """
+    n = X.shape[0]
+    k = C.shape[0]
+    nchunks = (n + CHUNK - 1) // CHUNK
+    for ch in prange(nchunks):
+        for i in range(ch * CHUNK, min(n, (ch + 1) * CHUNK)):
+            b1 = np.inf
+            b2 = np.inf
+            j1 = 0
+            for j in range(k):
+                s = np.float64(_sqdist(X, i, C, j))
+                if s < b1:
+                    b2 = b1
+                    b1 = s
+                    j1 = j
+                elif s < b2:
+                    b2 = s
+            labels[i] = j1
+            d2[i] = b1
+            second[i] = b2
+
+
+@njit(**JIT_PARALLEL)
+def _swap_delta(X, w, labels, d2, second, p, parts):
+    """Change of the weighted inertia if center j were replaced by point p, for every j.
+
+    X : (n, d) float32; w : (n,) float64; labels : (n,) int32;
+    d2, second : (n,) float64 nearest / second-nearest squared distances;
+    p : int candidate point                                       # IN
+    parts : (nchunks, k + 1) float64: per chunk, column k holds the gain
+        every swap shares (points closer to p than to their center), column
+        j the extra cost of removing center j                      # OUT
+    The delta for center j is parts[:, j].sum() + parts[:, k].sum().
+    """
+    n = X.shape[0]
+    dim = X.shape[1]
+    k = parts.shape[1] - 1
+    nchunks = parts.shape[0]
+    for ch in prange(nchunks):
+        for j in range(k + 1):
+            parts[ch, j] = 0.0
+        for i in range(ch * CHUNK, min(n, (ch + 1) * CHUNK)):
+            dp = 0.0
+            for t in range(dim):
+                diff = np.float64(X[i, t]) - np.float64(X[p, t])
+                dp += diff * diff
+            if dp < d2[i]:
+                parts[ch, k] += w[i] * (dp - d2[i])
+            else:
+                parts[ch, labels[i]] += w[i] * (min(second[i], dp) - d2[i])
 
 
 @njit(**JIT)
@@ -700,8 +761,53 @@ def _lloyd(lloyd: _Lloyd, C, *, n_fixed, max_iter, tol, var, progress, progress_
     return n_iter
 
 
+def _local_search(lloyd: _Lloyd, C, rng, *, n_swaps, n_fixed, tol, var, progress):
+    """Swap local search after Lloyd (after Lattanzi & Sohler's k-means++ local search).
+
+    A candidate point is drawn in proportion to its weighted squared error;
+    the center whose replacement by it costs least is swapped, Lloyd passes
+    converge again, and the swap is kept only if the inertia went down.
+    Lloyd alone stops in the first local minimum; swaps climb out of many.
+    Returns the number of Lloyd passes spent.
+    """
+    X, w = lloyd.X, lloyd.w
+    n = X.shape[0]
+    k = C.shape[0]
+    if k - n_fixed < 2 or n <= k:
+        return 0
+    labels = np.empty(n, np.int32)
+    d2 = np.empty(n, np.float64)
+    second = np.empty(n, np.float64)
+    parts = np.empty((max(1, (n + CHUNK - 1) // CHUNK), k + 1), np.float64)
+    passes = 0
+    for step in range(n_swaps):
+        _best_two(X, C, labels, d2, second)
+        cost = w * d2
+        total = float(cost.sum())
+        if total <= 0:
+            break
+        cum = np.cumsum(cost)
+        p = min(int(np.searchsorted(cum, rng.random() * cum[-1], side="right")), n - 1)
+        _swap_delta(X, w, labels, d2, second, p, parts)
+        sums = parts.sum(axis=0)
+        delta = sums[:k] + sums[k]
+        delta[:n_fixed] = np.inf
+        j = int(np.argmin(delta))
+        trial = C.copy()
+        trial[j] = X[p]
+        passes += _lloyd(lloyd, trial, n_fixed=n_fixed, max_iter=20, tol=tol, var=var,
+                         progress=lambda _p: None)
+        if lloyd.inertia(trial) < total * (1 - 1e-7):
+            C[:] = trial
+        progress(0.9 + 0.1 * (step + 1) / n_swaps)
+    # The caller expects the Lloyd state (labels, bounds) to match C.
+    lloyd.reset()
+    lloyd.assign(C, np.zeros(k, np.float32))
+    return passes
+
+
 def _fit_once(X, w, k, rng, *, batch_size, max_iter, tol, max_no_improvement,
-              reassignment_ratio, init_size, polish_iter, fixed, lloyd, var, progress):
+              reassignment_ratio, init_size, polish_iter, n_swaps, fixed, lloyd, var, progress):
     n, d = X.shape
     n_fixed = 0 if fixed is None else fixed.shape[0]
 
@@ -725,7 +831,10 @@ def _fit_once(X, w, k, rng, *, batch_size, max_iter, tol, max_no_improvement,
 
     # 3. Full weighted Lloyd passes to polish.
     n_iter = _lloyd(lloyd, C, n_fixed=n_fixed, max_iter=max(1, polish_iter), tol=tol,
-                    var=var, progress=progress)
+                    var=var, progress=progress, progress_span=(0.5, 0.9))
+    if n_swaps:
+        n_iter += _local_search(lloyd, C, rng, n_swaps=n_swaps, n_fixed=n_fixed, tol=tol,
+                                var=var, progress=progress)
     inertia = lloyd.inertia(C)
     return KMeansState(C, lloyd.original_labels(), inertia, n_iter, n_steps)
 
@@ -744,7 +853,7 @@ def weighted_kmeans(X, sample_weight=None, n_clusters: int = 8, *, n_init: int =
                     max_iter: int = 100, batch_size: int = 2048, tol: float = 1e-4,
                     max_no_improvement: int = 10, reassignment_ratio: float = 0.001,
                     init_size: int | None = None, polish_iter: int = 100,
-                    fixed_centers=None, random_state=0,
+                    n_swaps: int = 0, fixed_centers=None, random_state=0,
                     callback: ProgressCallback | None = None) -> KMeansState:
     """Weighted mini-batch k-means with Lloyd polish; see the module docstring.
 
@@ -753,6 +862,8 @@ def weighted_kmeans(X, sample_weight=None, n_clusters: int = 8, *, n_init: int =
     X : (n, d) array-like of float
     sample_weight : (n,) array-like of non-negative float, or None for ones.
     n_clusters : int, at most the number of points with positive weight.
+    n_swaps : int
+        Local-search swap trials after the Lloyd polish (see ``_local_search``).
     fixed_centers : (f, d) array-like or None
         Centers that never move (locked colors); they are the first ``f`` rows
         of the result.
@@ -785,7 +896,8 @@ def weighted_kmeans(X, sample_weight=None, n_clusters: int = 8, *, n_init: int =
             state = _fit_once(X, w, k, rng, batch_size=batch_size, max_iter=max_iter, tol=tol,
                               max_no_improvement=max_no_improvement,
                               reassignment_ratio=reassignment_ratio, init_size=init_size,
-                              polish_iter=polish_iter, fixed=fixed, lloyd=lloyd, var=var,
+                              polish_iter=polish_iter, n_swaps=n_swaps, fixed=fixed,
+                              lloyd=lloyd, var=var,
                               progress=progress)
             if best is None or state.inertia < best.inertia:
                 best = state

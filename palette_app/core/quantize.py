@@ -15,13 +15,14 @@ from palette_app.core.result import QuantizeResult
 
 #: Effort presets: (bits per channel of the reduced histogram, or None for
 #: exact colors; a bin is kept as exact colors when it holds more than
-#: 1/(split * n_colors) of the pixels; n_init).
+#: 1/(split * n_colors) of the pixels; swap local-search trials).
 #: Measured on china, flower and hubble at 16-256 colors: "default" is within
-#: 0.1 dB of clustering every distinct color, with 3-5x fewer points.
+#: 0.1 dB of clustering every distinct color, with 3-5x fewer points; "best"
+#: adds 16 swaps, worth 0.02-0.1 dB (see benchmarks/).
 EFFORTS = {
-    "fast": (5, 16, 1),
-    "default": (6, 64, 1),
-    "best": (None, 0, 3),
+    "fast": (5, 16, 0),
+    "default": (6, 64, 0),
+    "best": (None, 0, 16),
 }
 #: Histograms with at most this many distinct colors are clustered exactly.
 EXACT_MAX_COLORS = 1 << 16
@@ -99,7 +100,7 @@ def _quantize(img: np.ndarray, s: QuantizeSettings, callback) -> QuantizeResult:
     hist = color_histogram(img, alpha_threshold=s.alpha_threshold)
     has_transparent = hist.n_transparent > 0
     k = int(s.n_colors) - (1 if has_transparent else 0)
-    bits, split, n_init = EFFORTS[s.effort]
+    bits, split, n_swaps = EFFORTS[s.effort]
     n_iter = 0
     inertia = 0.0
     m = len(hist)
@@ -121,7 +122,7 @@ def _quantize(img: np.ndarray, s: QuantizeSettings, callback) -> QuantizeResult:
         if len(X) <= k:
             centers = X.copy()
         else:
-            state = weighted_kmeans(X, w, k, n_init=n_init, batch_size=s.batch_size,
+            state = weighted_kmeans(X, w, k, n_swaps=n_swaps, batch_size=s.batch_size,
                                     max_iter=s.max_iter, tol=s.tol, random_state=s.random_state,
                                     callback=sub)
             centers = state.centers
