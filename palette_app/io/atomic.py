@@ -25,9 +25,7 @@ class OutputExistsError(FileExistsError):
 
 
 def _exists_error(path: Path) -> OutputExistsError:
-    err = OutputExistsError(f"{path}: the file already exists (choose overwrite to replace it)")
-    err.filename = str(path)
-    return err
+    return OutputExistsError(f"{path}: the file already exists (choose overwrite to replace it)")
 
 
 # Errors from open(O_TMPFILE) that mean "not supported here", not "cannot write here".

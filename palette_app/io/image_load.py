@@ -79,6 +79,10 @@ DEFAULT_MAX_PIXELS = 100_000_000
 DEFAULT_MAX_FRAMES = 1000
 
 _TGA_SUFFIXES = (".tga", ".icb", ".vda", ".vst")
+# Names of the formats we read, to point out a file whose name does not match its content.
+_RASTER_SUFFIXES = (".png", ".apng", ".jpg", ".jpeg", ".jpe", ".jfif", ".gif", ".webp", ".tif",
+                    ".tiff", ".bmp", ".dib", ".ico", ".avif", ".qoi", ".ppm", ".pgm", ".pbm",
+                    ".pnm", *_TGA_SUFFIXES)
 
 # Names a designer recognises, for messages.
 _FORMAT_NAMES = {
@@ -386,8 +390,10 @@ def _open_pillow(fp: IO[bytes], path: Path | None, label: str,
                  max_pixels: int | None) -> ImageFile.ImageFile:
     """Identify the file with the allowed decoders only (cf. ``PIL.Image.open``).
 
-    Pillow's own ``open`` also runs its decompression-bomb check against a
-    global limit; we apply ours (``max_pixels``) right after, before decoding.
+    ``Image.open(formats=...)`` would do the same, but it also applies Pillow's
+    decompression-bomb limit, a process-wide global; ``max_pixels`` replaces it
+    (checked here for the decoders that allocate while opening, and by
+    :func:`_check_size` for the others, before decoding).
     """
     fp.seek(0)
     head = fp.read(512)
@@ -396,7 +402,7 @@ def _open_pillow(fp: IO[bytes], path: Path | None, label: str,
     refused = _sniff_refused(head)
     if refused is not None:
         ext = path.suffix.lower() if path is not None else ""
-        despite = f" despite its {ext} name" if ext and ext not in (".psd", ".eps", ".ps", ".pdf") else ""
+        despite = f" despite its {ext} name" if ext in _RASTER_SUFFIXES else ""
         raise ImageLoadError(
             f"Cannot open {label}: it is {refused}{despite}, which Palette App does not open. "
             "Export it as PNG, JPEG or TIFF first.",
@@ -418,6 +424,13 @@ def _open_pillow(fp: IO[bytes], path: Path | None, label: str,
         if not ok or isinstance(ok, str):
             continue
         matched.append(fmt)
+        # Two decoders allocate while opening: GIF grows the canvas to the
+        # first frame, ICO decodes its largest image, whose real size may
+        # exceed what its directory says. Check those sizes first.
+        if fmt == "GIF":
+            _check_pixels(label, _gif_first_frame_extent(fp), max_pixels)
+        elif fmt == "ICO":
+            _check_pixels(label, _ico_largest_embedded(fp), max_pixels, what="an image inside it")
         fp.seek(0)
         try:
             return factory(fp, filename)
@@ -461,18 +474,39 @@ def _supported_list() -> str:
 
 def _megapixels(n: int) -> str:
     mp = n / 1e6
+    if mp < 0.1:
+        return f"{n:,} pixels"
     return f"{mp:,.0f} megapixels" if mp >= 10 else f"{mp:,.1f} megapixels"
 
 
-def _check_size(im: Image.Image, label: str, max_pixels: int | None) -> None:
+def _limit(max_pixels: int) -> str:
+    text = _megapixels(max_pixels)
+    return f"{text} ({max_pixels:,} pixels)" if "mega" in text else text
+
+
+def _check_size(im: Image.Image, fp: IO[bytes], label: str, max_pixels: int | None) -> None:
     w, h = im.size
     if w <= 0 or h <= 0:
         raise ImageLoadError(f"Cannot open {label}: the file says the image is {w} × {h} pixels.",
                              path=label, kind="corrupt")
-    if max_pixels is not None and w * h > max_pixels:
+    _check_pixels(label, (w, h), max_pixels)
+    # libtiff allocates whole tiles, which can be declared larger than the image.
+    if im.format == "TIFF":
+        tags = getattr(im, "tag_v2", {})
+        tile = (tags.get(322), tags.get(323))  # TileWidth, TileLength
+        if all(isinstance(v, int) for v in tile):
+            _check_pixels(label, tile, max_pixels, what="a tile of it")
+
+
+def _check_pixels(label: str, size: tuple[int, int] | None, max_pixels: int | None,
+                  what: str = "it") -> None:
+    if size is None or max_pixels is None:
+        return
+    w, h = size
+    if w * h > max_pixels:
         raise ImageLoadError(
-            f"Cannot open {label}: it is {w:,} × {h:,} pixels ({_megapixels(w * h)}), "
-            f"more than the limit of {_megapixels(max_pixels)} ({max_pixels:,} pixels). "
+            f"Cannot open {label}: {what} is {w:,} × {h:,} pixels ({_megapixels(w * h)}), "
+            f"more than the limit of {_limit(max_pixels)}. "
             "Scale it down first, or raise the limit if you trust the file.",
             path=label, kind="too_large",
         )
@@ -551,6 +585,59 @@ def _count_gif_frames(fp: IO[bytes], stop: int | None) -> int:
     return max(frames, 1)
 
 
+def _gif_first_frame_extent(fp: IO[bytes]) -> tuple[int, int] | None:
+    """Canvas size once the first frame is placed: max(screen, frame extent)."""
+    fp.seek(0)
+    head = fp.read(13)
+    if len(head) < 13:
+        return None
+    sw, sh = struct.unpack("<HH", head[6:10])
+    if head[10] & 0x80:
+        fp.seek(3 << ((head[10] & 7) + 1), os.SEEK_CUR)
+    while True:
+        b = fp.read(1)
+        if not b or b == b";":
+            return sw, sh
+        if b == b"!":
+            if not fp.read(1):
+                return sw, sh
+            while (n := fp.read(1)) and n[0]:
+                fp.seek(n[0], os.SEEK_CUR)
+            if not n:
+                return sw, sh
+        elif b == b",":
+            desc = fp.read(8)
+            if len(desc) < 8:
+                return sw, sh
+            x0, y0, w, h = struct.unpack("<HHHH", desc)
+            return max(sw, x0 + w), max(sh, y0 + h)
+
+
+def _ico_largest_embedded(fp: IO[bytes]) -> tuple[int, int] | None:
+    """Largest image actually stored in an ICO file (its directory may claim less)."""
+    fp.seek(0)
+    head = fp.read(6)
+    if len(head) < 6:
+        return None
+    count = struct.unpack("<H", head[4:6])[0]
+    entries = fp.read(16 * count)
+    largest: tuple[int, int] | None = None
+    for i in range(len(entries) // 16):
+        offset = struct.unpack("<I", entries[16 * i + 12:16 * i + 16])[0]
+        fp.seek(offset)
+        data = fp.read(24)
+        if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+            w, h = struct.unpack(">II", data[16:24])
+        elif len(data) >= 12:
+            w, h = struct.unpack("<ii", data[4:12])
+            w, h = abs(w), abs(h) // 2  # a DIB's height counts its AND mask too
+        else:
+            continue
+        if largest is None or w * h > largest[0] * largest[1]:
+            largest = (w, h)
+    return largest
+
+
 def _check_frames(im: Image.Image, fp: IO[bytes], label: str, max_frames: int | None) -> int:
     n = _count_frames(im, fp, max_frames)
     if max_frames is not None and n > max_frames:
@@ -573,7 +660,7 @@ def _load(fp: IO[bytes], path: Path | None, label: str, max_pixels: int | None,
     # The Pillow image is never closed here: that would close ``fp``, which the
     # caller owns (and may reuse for a lenient second attempt).
     im = _open_pillow(fp, path, label, max_pixels)
-    _check_size(im, label, max_pixels)
+    _check_size(im, fp, label, max_pixels)
     n_frames = _check_frames(im, fp, label, max_frames)
     source_mode = im.mode
     fmt = im.format or "?"

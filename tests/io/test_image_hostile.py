@@ -71,6 +71,32 @@ def apng_claiming_frames(n: int) -> bytes:
     return data[:at] + actl + data[at:]
 
 
+def ico_hiding_a_big_png() -> bytes:
+    """An icon whose directory says 16 × 16 but which holds a 12000 × 12000 PNG (1-bit, small)."""
+    png = encode(Image.new("1", (12000, 12000)), "PNG")
+    return (struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 16, 16, 0, 0, 1, 32, len(png), 22)
+            + png)
+
+
+def tiff_with_huge_tiles() -> bytes:
+    """An 8 × 8 TIFF whose tiles are declared 40000 × 40000 (libtiff would allocate a tile)."""
+    entries = [(256, 3, 8), (257, 3, 8), (258, 3, None), (259, 3, 1), (262, 3, 2), (277, 3, 3),
+               (322, 4, 40000), (323, 4, 40000), (324, 4, None), (325, 4, 192)]
+    extra_off = 8 + 2 + 12 * len(entries) + 4
+    data_off = extra_off + 6
+    out = b"II*\0" + struct.pack("<IH", 8, len(entries))
+    for tag, typ, val in entries:
+        if tag == 258:
+            out += struct.pack("<HHII", tag, typ, 3, extra_off)
+        elif tag == 324:
+            out += struct.pack("<HHII", tag, typ, 1, data_off)
+        elif typ == 3:
+            out += struct.pack("<HHIHH", tag, typ, 1, val, 0)
+        else:
+            out += struct.pack("<HHII", tag, typ, 1, val)
+    return out + struct.pack("<I", 0) + struct.pack("<HHH", 8, 8, 8) + bytes(192)
+
+
 def psd_bytes(w=4, h=3) -> bytes:
     """A minimal but valid 8-bit RGB Photoshop file (raw image data)."""
     header = b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, h, w, 8, 3)
@@ -97,6 +123,8 @@ HOSTILE = {
     "JPEG 65000x65000": (huge_jpeg_header(), "too_large"),
     "GIF frame beyond screen": (gif_frame_beyond_screen(), "too_large"),
     "GIF 5000 frames": (many_frame_gif(), "too_many_frames"),
+    "ICO hiding a 144 MP PNG": (ico_hiding_a_big_png(), "too_large"),
+    "TIFF with 1600 MP tiles": (tiff_with_huge_tiles(), "too_large"),
     "APNG claiming 2**31 frames": (apng_claiming_frames(2**31 - 1), "too_many_frames"),
     "PSD": (psd_bytes(), "unsupported_format"),
     "EPS": (eps_bytes(), "unsupported_format"),
@@ -145,7 +173,7 @@ def test_frame_refusal_names_the_cap():
 
 
 def test_size_is_refused_before_decoding(monkeypatch):
-    big, many = huge_png_header(), many_frame_gif()
+    big, many, ico = huge_png_header(), many_frame_gif(), ico_hiding_a_big_png()
     loads = []
     monkeypatch.setattr(Image.Image, "load", lambda self: loads.append(self) or None)
     from PIL import ImageFile
@@ -154,7 +182,19 @@ def test_size_is_refused_before_decoding(monkeypatch):
         load_image(big)
     with pytest.raises(ImageLoadError):
         load_image(many)
+    with pytest.raises(ImageLoadError):
+        load_image(ico)
     assert loads == []
+
+
+def test_no_pillow_bomb_warnings_on_the_way_to_a_refusal(recwarn):
+    """Our caps fire before Pillow's own (global) limit is even consulted."""
+    for data in (huge_png_header(), gif_frame_beyond_screen(), ico_hiding_a_big_png(),
+                 tiff_with_huge_tiles()):
+        with pytest.raises(ImageLoadError) as e:
+            load_image(data)
+        assert e.value.kind == "too_large"
+    assert not [w for w in recwarn if issubclass(w.category, Image.DecompressionBombWarning)]
 
 
 def test_too_many_tiff_pages():
@@ -229,6 +269,19 @@ def test_file_system_problems(tmp_path):
     with pytest.raises(ImageLoadError) as e:
         load_image(str(tmp_path / "bad\0name.png"))
     assert e.value.kind == "read_error"
+
+
+def test_permission_denied_is_reported(tmp_path, monkeypatch):
+    path = tmp_path / "secret.png"
+    photo().save(path)
+
+    def denied(file, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(file))
+
+    monkeypatch.setattr(image_load, "open", denied, raising=False)  # shadows the builtin
+    with pytest.raises(ImageLoadError) as e:
+        load_image(path)
+    assert e.value.kind == "permission" and "permission" in str(e.value)
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
