@@ -342,6 +342,10 @@ def _open_source(source, path: Path | None, label: str) -> Iterator[IO[bytes]]:
         yield io.BytesIO(bytes(data))
         return
     try:
+        # Refuse FIFOs and devices before open(), which would block on a FIFO.
+        if path.exists() and not path.is_dir() and not path.is_file():
+            raise ImageLoadError(f"Cannot open {label}: it is not a regular file.",
+                                 path=label, kind="not_a_file")
         fp = open(path, "rb")
     except FileNotFoundError:
         raise ImageLoadError(f"Cannot open {label}: the file does not exist.",

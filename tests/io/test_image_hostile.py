@@ -269,6 +269,12 @@ def test_file_system_problems(tmp_path):
     with pytest.raises(ImageLoadError) as e:
         load_image(str(tmp_path / "bad\0name.png"))
     assert e.value.kind == "read_error"
+    if hasattr(os, "mkfifo"):
+        fifo = tmp_path / "pipe.png"
+        os.mkfifo(fifo)
+        with pytest.raises(ImageLoadError) as e:  # and does not block waiting for a writer
+            load_image(fifo)
+        assert e.value.kind == "not_a_file"
 
 
 def test_permission_denied_is_reported(tmp_path, monkeypatch):

@@ -489,7 +489,8 @@ def test_gif_with_transparency(rng):
 def test_animated_gif_apng_webp_first_frame_and_note(rng):
     frames = [Image.fromarray(np.full((6, 5, 3), v, np.uint8)) for v in (10, 120, 240)]
     for fmt, params in (("GIF", {}), ("PNG", {}), ("WEBP", {"lossless": True})):
-        data = encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100)
+        data = encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100,
+                      **params)
         img = load_image(data)
         assert img.format == fmt
         assert img.n_frames == 3 and img.animated, fmt
@@ -648,3 +649,16 @@ def test_lenient_loads_do_not_leak_into_strict_ones(rng):
             t.join()
     assert not errors
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+
+
+def test_image_io_never_imports_qt():
+    """palette_app.io is below the GUI layer (STYLE §1): loading and saving pull in no Qt."""
+    import subprocess
+    import sys
+
+    code = ("import sys, palette_app.io as pio; pio.load_image; pio.save_image\n"
+            "qt = ('PySide6', 'shiboken6', 'PyQt5', 'PyQt6')\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in qt)\n"
+            "print(bad); sys.exit(1 if bad else 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
