@@ -668,6 +668,8 @@ def _load(fp: IO[bytes], path: Path | None, label: str, max_pixels: int | None,
     n_frames = _check_frames(im, fp, label, max_frames)
     source_mode = im.mode
     fmt = im.format or "?"
+    # Pillow applies a TIFF's own orientation tag while loading (and drops it).
+    tiff_orientation = getattr(im, "tag_v2", {}).get(0x0112) if fmt == "TIFF" else None
     try:
         im.load()
     except Image.DecompressionBombError as e:
@@ -692,7 +694,7 @@ def _load(fp: IO[bytes], path: Path | None, label: str, max_pixels: int | None,
     if alpha is not None and not bool((alpha == 255).all()):
         pixels = np.concatenate([pixels, alpha[:, :, None]], axis=2)
     pixels = np.ascontiguousarray(_apply_orientation(pixels, orientation), dtype=np.uint8)
-    if orientation not in (1, None):
+    if orientation not in (1, None) or tiff_orientation in (2, 3, 4, 5, 6, 7, 8):
         notes.append("Rotated or flipped as the camera's orientation tag says.")
     if fmt == "ICO" and len(im.info.get("sizes", ())) > 1:
         notes.append(f"The icon holds {len(im.info['sizes'])} sizes; the largest was loaded.")

@@ -395,6 +395,19 @@ def test_exif_orientation_is_applied(rng, orientation):
     assert any("orientation" in n for n in img.notes) == (orientation != 1)
 
 
+@pytest.mark.parametrize("orientation", [3, 6, 7])
+def test_tiff_orientation_tag(rng, orientation):
+    # Pillow rotates TIFFs itself while loading; it must happen exactly once.
+    rgb = rgb_image(rng, w=7, h=4)
+    data = encode(Image.fromarray(rgb), "TIFF", tiffinfo={0x0112: orientation})
+    img = load_image(data)
+    ref = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+    check(img, np.asarray(ref.convert("RGB")))
+    independent = {3: rgb[::-1, ::-1], 6: np.rot90(rgb, -1), 7: rgb[::-1, ::-1].transpose(1, 0, 2)}
+    np.testing.assert_array_equal(img.pixels, independent[orientation])
+    assert any("orientation" in n for n in img.notes)
+
+
 def test_jpeg_exif_orientation():
     rgb = smooth_rgb()
     exif = Image.Exif()
