@@ -5,7 +5,13 @@ IEEE semantics for NaN/inf checks. ``reassoc`` lets reductions vectorise; the
 results stay bit-for-bit reproducible on one machine because every parallel
 loop works on fixed-size chunks whose partial results are reduced in order.
 """
+import os
 import threading
+
+# OpenMP workers that spin between parallel regions steal the core the main
+# thread needs for the serial steps in between (measured on 2 cores: a 1-MP
+# preview took twice as long). Must be set before the OpenMP runtime starts.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 

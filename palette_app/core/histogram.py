@@ -6,6 +6,7 @@ colors, and flat artwork has a few thousand.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,29 +80,49 @@ def _bucket_distinct(low, starts, n_distinct):
                 seen[low[i]] = 0
 
 
+# De Bruijn sequence B(2, 6) and its position table: the index of a 64-bit
+# word's lowest set bit without a loop (Numba has no count-trailing-zeros).
+_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_DEBRUIJN_POS = np.zeros(64, np.int64)
+for _i in range(64):
+    _DEBRUIJN_POS[((int(_DEBRUIJN) << _i) & 0xFFFFFFFFFFFFFFFF) >> 58] = _i
+del _i
+
+
 @njit(**JIT_PARALLEL)
 def _bucket_emit(low, starts, out_starts, colors, counts):
     """Pass 3b: distinct colors (ascending 24-bit value) and their counts.
 
     out_starts : (4097,) int64 IN; colors : (m, 3) uint8 OUT; counts : (m,) int64 OUT
+
+    A 4096-bit occupancy map per bucket lists the present values in order at
+    a cost of O(64 + distinct) instead of a scan of all 4096 table entries.
     """
     for g in prange(_NB // 64):
         tab = np.zeros(4096, np.int64)
+        bits = np.zeros(64, np.uint64)
         for b in range(g * 64, (g + 1) * 64):
             if starts[b + 1] == starts[b]:
                 continue
             for i in range(starts[b], starts[b + 1]):
-                tab[low[i]] += 1
+                v = np.int64(low[i])
+                if tab[v] == 0:
+                    bits[v >> 6] |= np.uint64(1) << np.uint64(v & 63)
+                tab[v] += 1
             j = out_starts[b]
-            for v in range(4096):
-                cnt = tab[v]
-                if cnt > 0:
+            for wi in range(64):
+                word = bits[wi]
+                while word != np.uint64(0):
+                    lowest = word & (~word + np.uint64(1))
+                    v = wi * 64 + _DEBRUIJN_POS[np.int64((lowest * _DEBRUIJN) >> np.uint64(58))]
                     colors[j, 0] = b >> 4
                     colors[j, 1] = ((b & 15) << 4) | (v >> 8)
                     colors[j, 2] = v & 255
-                    counts[j] = cnt
+                    counts[j] = tab[v]
                     tab[v] = 0
                     j += 1
+                    word ^= lowest
+                bits[wi] = np.uint64(0)
 
 
 @dataclass(frozen=True)
@@ -144,6 +165,18 @@ def check_image(image) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
+_local = threading.local()
+
+
+def _scratch_uint16(n: int) -> np.ndarray:
+    """A per-thread reusable buffer: a fresh 24 MiB array for a 12-MP image
+    costs its page faults (~10 ms) on every call."""
+    buf = getattr(_local, "low", None)
+    if buf is None or buf.shape[0] < n:
+        buf = _local.low = np.empty(max(n, 1 << 16), np.uint16)
+    return buf[:n]
+
+
 def color_histogram(image, *, alpha_threshold: int = 1) -> ColorHistogram:
     """Weighted histogram of the distinct colors of an (H, W, 3|4) uint8 image.
 
@@ -167,7 +200,7 @@ def color_histogram(image, *, alpha_threshold: int = 1) -> ColorHistogram:
         per_bucket = chunk_counts.sum(axis=0)
         starts = np.concatenate(([0], np.cumsum(per_bucket))).astype(np.int64)
         n_kept = int(starts[-1])
-        low = np.empty(n_kept, np.uint16)
+        low = _scratch_uint16(n_kept)
         _bucket_scatter(pix, int(alpha_threshold), offsets, low)
         n_distinct = np.empty(_NB, np.int64)
         _bucket_distinct(low, starts, n_distinct)
@@ -180,7 +213,7 @@ def color_histogram(image, *, alpha_threshold: int = 1) -> ColorHistogram:
 
 
 @njit(**JIT)
-def _reduce_colors(colors, counts, bits, split_weight, slot, bin_w, means, out_w):
+def _reduce_colors(colors, counts, bits, split_weight, slot, bin_w, means, out_w, point_of):
     """Merge colors into (2**bits)**3 bins, keeping each bin's weighted mean;
     colors of bins heavier than ``split_weight`` are kept exact.
 
@@ -188,6 +221,7 @@ def _reduce_colors(colors, counts, bits, split_weight, slot, bin_w, means, out_w
     slot : (2**(3*bits),) int32, all -1                                            # INOUT scratch
     bin_w : (2**(3*bits),) float64, zeros                                          # INOUT scratch
     means : (m, 3) float32; out_w : (m,) float64                                   # OUT (first r rows)
+    point_of : (m,) int32, the point each color went to                            # OUT
     Returns r, the number of points written.
     """
     shift = 8 - bits
@@ -212,6 +246,7 @@ def _reduce_colors(colors, counts, bits, split_weight, slot, bin_w, means, out_w
                 out_w[r] = 0.0
                 r += 1
         out_w[j] += c
+        point_of[i] = j
         sums[j, 0] += c * colors[i, 0]
         sums[j, 1] += c * colors[i, 1]
         sums[j, 2] += c * colors[i, 2]
@@ -223,10 +258,11 @@ def _reduce_colors(colors, counts, bits, split_weight, slot, bin_w, means, out_w
 
 
 def reduce_histogram(colors: np.ndarray, counts: np.ndarray, bits: int = 6,
-                     split_weight: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+                     split_weight: float = np.inf, *, return_mapping: bool = False):
     """Merge a histogram's colors into ``bits``-per-channel bins.
 
-    Returns (points (r, 3) float32, weights (r,) float64): each occupied bin's
+    Returns (points (r, 3) float32, weights (r,) float64), and with
+    ``return_mapping`` also (m,) int32, the point each color went to: each occupied bin's
     count-weighted mean color and total count, except that the colors of bins
     weighing more than ``split_weight`` pixels stay exact (a heavy bin is
     where merging would cost the most error). Sums per bin are exact, so a
@@ -243,5 +279,8 @@ def reduce_histogram(colors: np.ndarray, counts: np.ndarray, bits: int = 6,
     m = colors.shape[0]
     means = np.empty((m, 3), np.float32)
     out_w = np.empty(m, np.float64)
-    r = _reduce_colors(colors, counts, bits, float(split_weight), slot, bin_w, means, out_w)
+    point_of = np.empty(m, np.int32)
+    r = _reduce_colors(colors, counts, bits, float(split_weight), slot, bin_w, means, out_w, point_of)
+    if return_mapping:
+        return means[:r].copy(), out_w[:r].copy(), point_of
     return means[:r].copy(), out_w[:r].copy()

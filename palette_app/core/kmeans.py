@@ -74,47 +74,32 @@ def _assign_brute(X, C, labels, d2):
 
 
 @njit(**JIT)
-def _cell_candidates(c, cell_lo, cell_hi, C, cand, out_ub):
-    """Recompute the candidate centers of cell ``c`` into ``cand[c]``.
+def _box_min(c, cell_lo, cell_hi, C, j):
+    """Smallest distance from center j to cell c's box."""
+    s = np.float32(0.0)
+    for t in range(C.shape[1]):
+        g = max(cell_lo[c, t] - C[j, t], C[j, t] - cell_hi[c, t], np.float32(0.0))
+        s += g * g
+    return np.sqrt(s)
 
-    A center can be nearest to a point of the cell's box only if its smallest
-    distance to the box is at most ``ub``, the smallest largest-distance of
-    any center to the box. Returns (count, ub distance, index of the center
-    giving ub, smallest box distance of any non-candidate).
-    """
-    k = C.shape[0]
-    dim = C.shape[1]
-    ub = np.inf
-    jub = 0
-    for j in range(k):
-        mx = np.float32(0.0)
-        for t in range(dim):
-            f = max(abs(cell_lo[c, t] - C[j, t]), abs(C[j, t] - cell_hi[c, t]))
-            mx += f * f
-        if mx < ub:
-            ub = mx
-            jub = j
-    nc = 0
-    rest = np.inf
-    for j in range(k):
-        mn = np.float32(0.0)
-        for t in range(dim):
-            g = max(cell_lo[c, t] - C[j, t], C[j, t] - cell_hi[c, t], np.float32(0.0))
-            mn += g * g
-        if mn <= ub:
-            cand[c, nc] = j
-            nc += 1
-        elif mn < rest:
-            rest = mn
-    return nc, np.sqrt(ub), jub, np.sqrt(rest)
+
+@njit(**JIT)
+def _box_max(c, cell_lo, cell_hi, C, j):
+    """Largest distance from center j to a point of cell c's box."""
+    s = np.float32(0.0)
+    for t in range(C.shape[1]):
+        f = max(abs(cell_lo[c, t] - C[j, t]), abs(C[j, t] - cell_hi[c, t]))
+        s += f * f
+    return np.sqrt(s)
 
 
 @njit(**JIT_PARALLEL)
 def _assign_bounded(X, w, cell_starts, cell_lo, cell_hi, chunk_cells, C, shift, first,
-                    labels, upper, lower, cand, ncand, cell_ub, cell_ubj, cell_rest, dsum, dw):
+                    labels, upper, lower, cand, ncand, cell_lb, dsum, dw):
     """One exact assignment pass with Hamerly-style bounds over grid cells.
 
     X : (n, d) float32, points sorted by grid cell                      # IN
+    w : (n,) float64 weights                                            # IN
     cell_starts : (ncells + 1,) int64, points of cell c are
         cell_starts[c]:cell_starts[c+1]                                 # IN
     cell_lo, cell_hi : (ncells, d) float32 tight bounding boxes         # IN
@@ -125,32 +110,29 @@ def _assign_bounded(X, w, cell_starts, cell_lo, cell_hi, chunk_cells, C, shift, 
     first : bool, no valid bounds yet (search every point)              # IN
     labels : (n,) int32                                                 # INOUT
     upper : (n,) float32 bound on the distance to the own center        # INOUT
-    lower : (n,) float32 bound on the distance to any other candidate   # INOUT
-    cand : (ncells, k) int32 candidate centers per cell                 # INOUT
-    ncand : (ncells,) int32; cell_ub, cell_rest : (ncells,) float32;
-    cell_ubj : (ncells,) int32 -- each cell's candidate bookkeeping      # INOUT
-    w : (n,) float64 weights                                            # IN
+    lower : (n,) float32 bound on the distance to any other center
+        that can be nearest                                             # INOUT
+    cand : (ncells, k) int32 candidate centers per cell; ncand (ncells,) # OUT
+    cell_lb : (ncells, k) float32 lower bound on the distance from each
+        cell's box to each center                                       # INOUT
     dsum : (nchunks, k, d) float64, dw : (nchunks, k) float64: per chunk,
         the change of each cluster's weighted sum and weight caused by
-        points that changed label (zeroed here; unused when ``first``)   # OUT
+        points that changed label (unused on the first pass)            # OUT
 
-    Per cell, only candidate centers (see ``_cell_candidates``) can be
-    nearest. The candidate list stays valid while the bound it was cut at,
-    grown by its center's move, stays below the non-candidates' distance
-    shrunk by the largest move; otherwise it is recomputed and the cell's
-    points are searched afresh. While the list stands, a point's bounds
-    decay only by the moves of its cell's candidates, so a point whose upper
-    bound stays below its lower bound keeps its label without a distance
-    computation: late Lloyd passes, where centers barely move, touch few
-    points. Candidates are scanned in index order: ties go to the lowest index.
+    Candidates: a center can be nearest to a point of a box only if its
+    smallest distance to the box is at most ``ub``, the largest distance of
+    some center to the box. Box bounds decay by each center's move and are
+    recomputed exactly only near the cut, so building the lists costs O(k)
+    cheap steps per cell. A point's lower bound decays by the largest move
+    among its cell's candidates and is capped by the cell's bound on all
+    other centers, so a point whose upper bound stays below its lower bound
+    keeps its label without a distance computation: late Lloyd passes, where
+    centers barely move, touch few points. Candidates are scanned in index
+    order: ties go to the lowest index.
     """
     k = C.shape[0]
-    max_shift = np.float32(0.0)
-    for j in range(k):
-        if shift[j] > max_shift:
-            max_shift = shift[j]
-    nchunks = chunk_cells.shape[0] - 1
     dim = X.shape[1]
+    nchunks = chunk_cells.shape[0] - 1
     for q in prange(nchunks):
         for j in range(k):
             dw[q, j] = 0.0
@@ -158,41 +140,53 @@ def _assign_bounded(X, w, cell_starts, cell_lo, cell_hi, chunk_cells, C, shift, 
                 dsum[q, j, t] = 0.0
         is_cand = np.zeros(k, np.bool_)
         for c in range(chunk_cells[q], chunk_cells[q + 1]):
-            fresh = first
-            if not first:
-                cell_ub[c] += shift[cell_ubj[c]]
-                cell_rest[c] -= max_shift
-                if cell_ub[c] > cell_rest[c]:
-                    fresh = True
-            if fresh:
-                nc, ub, jub, rest = _cell_candidates(c, cell_lo, cell_hi, C, cand, cell_ub)
-                ncand[c] = nc
-                cell_ub[c] = ub
-                cell_ubj[c] = jub
-                cell_rest[c] = rest
-            nc = ncand[c]
+            # Upper bound on the nearest center's distance, for any box point.
+            ub = np.inf
+            if first:
+                for j in range(k):
+                    cell_lb[c, j] = _box_min(c, cell_lo, cell_hi, C, j)
+                    mx = _box_max(c, cell_lo, cell_hi, C, j)
+                    if mx < ub:
+                        ub = mx
+            else:
+                for m in range(ncand[c]):
+                    mx = _box_max(c, cell_lo, cell_hi, C, cand[c, m])
+                    if mx < ub:
+                        ub = mx
+            nc = 0
+            rest = np.inf
             m1 = np.float32(0.0)
             m2 = np.float32(0.0)
             j1 = -1
-            for m in range(nc):
-                j = cand[c, m]
-                is_cand[j] = True
-                sj = shift[j]
-                if sj > m1:
-                    m2 = m1
-                    m1 = sj
-                    j1 = j
-                elif sj > m2:
-                    m2 = sj
-            rest_d = cell_rest[c]
+            for j in range(k):
+                lb = cell_lb[c, j]
+                if not first:
+                    lb -= shift[j]
+                    if lb <= ub:
+                        lb = _box_min(c, cell_lo, cell_hi, C, j)
+                    cell_lb[c, j] = lb
+                if lb <= ub:
+                    cand[c, nc] = j
+                    nc += 1
+                    is_cand[j] = True
+                    sj = shift[j]
+                    if sj > m1:
+                        m2 = m1
+                        m1 = sj
+                        j1 = j
+                    elif sj > m2:
+                        m2 = sj
+                elif lb < rest:
+                    rest = lb
+            ncand[c] = nc
             for i in range(cell_starts[c], cell_starts[c + 1]):
-                # A recomputed candidate list may hold centers the point's
-                # lower bound never saw: search such a cell's points afresh.
-                if not fresh:
+                if not first:
                     a = labels[i]
                     if is_cand[a]:
                         upper[i] += shift[a]
-                        lower[i] -= m2 if a == j1 else m1
+                        # Candidates moved at most m1 (m2 besides the own
+                        # center); every other center is at least rest away.
+                        lower[i] = min(lower[i] - (m2 if a == j1 else m1), rest)
                         if upper[i] <= lower[i]:
                             continue
                         upper[i] = np.sqrt(_sqdist(X, i, C, a))
@@ -221,9 +215,48 @@ def _assign_bounded(X, w, cell_starts, cell_lo, cell_hi, chunk_cells, C, shift, 
                             dsum[q, bj, t] += wi * X[i, t]
                 labels[i] = bj
                 upper[i] = np.sqrt(best)
-                lower[i] = min(np.sqrt(second), rest_d)
+                lower[i] = min(np.sqrt(second), rest)
             for m in range(nc):
                 is_cand[cand[c, m]] = False
+
+
+@njit(**JIT_PARALLEL)
+def _nearest_grid(X, order, cell_starts, cell_lo, cell_hi, chunk_cells, C, labels, d2):
+    """Exact nearest center of every point, through the grid's candidate lists.
+
+    X : (n, d) float32 in original order; order : (n,) int64 sorted position
+    -> point; grid arrays as in ``_assign_bounded``; C : (k, d) float32   # IN
+    labels : (n,) int32; d2 : (n,) float32, in original order             # OUT
+    """
+    k = C.shape[0]
+    nchunks = chunk_cells.shape[0] - 1
+    for q in prange(nchunks):
+        cand = np.empty(k, np.int32)
+        lbs = np.empty(k, np.float32)
+        for c in range(chunk_cells[q], chunk_cells[q + 1]):
+            ub = np.inf
+            for j in range(k):
+                lbs[j] = _box_min(c, cell_lo, cell_hi, C, j)
+                mx = _box_max(c, cell_lo, cell_hi, C, j)
+                if mx < ub:
+                    ub = mx
+            nc = 0
+            for j in range(k):
+                if lbs[j] <= ub:
+                    cand[nc] = j
+                    nc += 1
+            for p in range(cell_starts[c], cell_starts[c + 1]):
+                i = order[p]
+                best = np.inf
+                bj = 0
+                for m in range(nc):
+                    j = cand[m]
+                    s = _sqdist(X, i, C, j)
+                    if s < best:
+                        best = s
+                        bj = j
+                labels[i] = bj
+                d2[i] = best
 
 
 @njit(**JIT_PARALLEL)
@@ -327,6 +360,108 @@ def _swap_delta(X, w, labels, d2, second, p, parts):
                 parts[ch, k] += w[i] * (dp - d2[i])
             else:
                 parts[ch, labels[i]] += w[i] * (min(second[i], dp) - d2[i])
+
+
+@njit(**JIT)
+def _minibatch_block(X, cumw, C, counts, rand, n_fixed, alpha, reassign_every,
+                     reassignment_ratio, shift_tol, max_no_improvement, state):
+    """Run up to ``rand.shape[0]`` mini-batch steps.
+
+    X : (n, d) float32; cumw : (n,) float64 cumulative weights            # IN
+    C : (k, d) float32 centers; counts : (k,) float64 cumulative counts  # INOUT
+    rand : (steps, b) float64 uniforms in [0, 1), each row sorted        # IN
+    state : (4,) float64 [smoothed inertia (NaN before the first step),
+        best smoothed inertia, steps without improvement, steps so far]  # INOUT
+    Returns 1 when an early-stop criterion fired, else 0.
+
+    Each step draws b points in proportion to their weight (sorted draws:
+    a faster search and a cache-friendly gather), assigns them, and moves
+    each center toward its batch mean with rate 1 / cumulative count.
+    """
+    n, dim = X.shape
+    k = C.shape[0]
+    b = rand.shape[1]
+    total = cumw[n - 1]
+    Xb = np.empty((b, dim), np.float32)
+    draw = np.empty(b, np.int64)
+    labels = np.empty(b, np.int32)
+    d2 = np.empty(b, np.float32)
+    old = np.empty((k, dim), np.float32)
+    for s in range(rand.shape[0]):
+        for i in range(b):
+            j = np.searchsorted(cumw, rand[s, i] * total, side="right")
+            if j > n - 1:
+                j = n - 1
+            draw[i] = j
+            for t in range(dim):
+                Xb[i, t] = X[j, t]
+        _assign_brute(Xb, C, labels, d2)
+        old[:] = C
+        _minibatch_update(Xb, labels, C, counts, n_fixed)
+        inertia = 0.0
+        for i in range(b):
+            inertia += d2[i]
+        inertia /= b
+        ewa = inertia if np.isnan(state[0]) else state[0] * (1.0 - alpha) + inertia * alpha
+        state[0] = ewa
+        if ewa < state[1]:
+            state[1] = ewa
+            state[2] = 0.0
+        else:
+            state[2] += 1.0
+        state[3] += 1.0
+        if reassignment_ratio > 0 and np.int64(state[3]) % reassign_every == 0:
+            # Starving centers (almost never nearest) go to the worst-fitted
+            # distinct batch points. The ratio is small on purpose: in a color
+            # histogram a rarely used center often holds a rare but distant
+            # color (a bright star on a dark sky) that matters for the error.
+            cmax = counts.max()
+            worst = np.argsort(-d2)
+            picked = np.empty(b, np.int64)
+            npick = 0
+            w_i = 0
+            for j in range(n_fixed, k):
+                if counts[j] >= reassignment_ratio * cmax or npick >= b // 2:
+                    continue
+                while w_i < b:
+                    cand = worst[w_i]
+                    w_i += 1
+                    if d2[cand] <= 0:
+                        w_i = b
+                        break
+                    dup = False
+                    for q in range(npick):
+                        if draw[picked[q]] == draw[cand]:
+                            dup = True
+                            break
+                    if not dup:
+                        picked[npick] = cand
+                        npick += 1
+                        for t in range(dim):
+                            C[j, t] = Xb[cand, t]
+                        counts[j] = -1.0  # set below to the smallest kept count
+                        break
+            if npick:
+                low = np.inf
+                for j in range(k):
+                    if counts[j] >= 0 and counts[j] < low:
+                        low = counts[j]
+                if low == np.inf:
+                    low = 0.0
+                for j in range(k):
+                    if counts[j] < 0:
+                        counts[j] = low
+        if state[2] >= max_no_improvement:
+            return 1
+        if shift_tol > 0:
+            sh = 0.0
+            for j in range(k):
+                for t in range(dim):
+                    diff = np.float64(C[j, t]) - np.float64(old[j, t])
+                    sh += diff * diff
+            if sh <= shift_tol:
+                return 1
+    return 0
 
 
 @njit(**JIT)
@@ -541,6 +676,8 @@ class KMeansState:
     inertia: float        # weighted sum of squared distances
     n_iter: int           # Lloyd passes
     n_steps: int          # mini-batch steps
+    upper: np.ndarray | None = None  # (n,) float32 bound on each point's distance to its center
+    lower: np.ndarray | None = None  # (n,) float32 bound on its distance to any other center
 
 
 class _Progress:
@@ -584,9 +721,7 @@ class _Lloyd:
             ncells = g.cell_lo.shape[0]
             self.cand = np.empty((ncells, k), np.int32)
             self.ncand = np.zeros(ncells, np.int32)
-            self.cell_ub = np.zeros(ncells, np.float32)
-            self.cell_ubj = np.zeros(ncells, np.int32)
-            self.cell_rest = np.zeros(ncells, np.float32)
+            self.cell_lb = np.zeros((ncells, k), np.float32)
             self.k = k
             self.first = True
         d = self.X.shape[1]
@@ -598,7 +733,7 @@ class _Lloyd:
         was_first = self.first or self.passes % 16 == 0
         _assign_bounded(self.X, self.w, g.cell_starts, g.cell_lo, g.cell_hi, g.chunk_cells, C,
                         shift, self.first, self.labels, self.upper, self.lower, self.cand,
-                        self.ncand, self.cell_ub, self.cell_ubj, self.cell_rest, dsum, dw)
+                        self.ncand, self.cell_lb, dsum, dw)
         self.first = False
         if was_first:
             sums = np.empty((self.nchunks, k, d), np.float64)
@@ -628,6 +763,13 @@ class _Lloyd:
         out = np.empty_like(self.labels)
         out[self.grid.order] = self.labels
         return out
+
+    def original_bounds(self):
+        up = np.empty_like(self.upper)
+        lo = np.empty_like(self.lower)
+        up[self.grid.order] = self.upper
+        lo[self.grid.order] = self.lower
+        return up, lo
 
 
 def _kmeanspp(X, w, k, rng, fixed):
@@ -669,61 +811,33 @@ def _relocate_empty(X, w, d2, nonempty, C, n_fixed):
 
 
 def _minibatch(X, w, C, rng, *, n_fixed, batch_size, max_iter, tol, max_no_improvement,
-               reassignment_ratio, progress):
-    """Mini-batch phase; returns the number of steps taken (C is updated in place)."""
+               reassignment_ratio, var, progress):
+    """Mini-batch phase; returns the number of steps taken (C is updated in place).
+
+    Runs in blocks of steps inside Numba; progress (and so cancellation) is
+    reported between blocks.
+    """
     n, d = X.shape
     k = C.shape[0]
     cumw = np.cumsum(w)
     counts = np.zeros(k, np.float64)
-    labels_b = np.empty(batch_size, np.int32)
-    d2_b = np.empty(batch_size, np.float32)
     max_steps = max(1, int(max_iter * min(n, 64 * batch_size) // batch_size))
-    ewa = None
-    best_ewa = np.inf
-    no_improve = 0
     alpha = min(1.0, 2.0 * batch_size / (n + 1.0))
     reassign_every = max(1, int(math.ceil(10.0 * k / batch_size)))
-    total_w = float(cumw[-1])
-    mean = (w @ X) / total_w
-    var = float(w @ ((X - mean) ** 2).sum(axis=1)) / total_w / d
-    shift_tol = tol * var
-    step = 0
-    for step in range(max_steps):
-        # Sorted draws: a faster search and a cache-friendly gather.
-        draw = np.searchsorted(cumw, np.sort(rng.random(batch_size)) * total_w, side="right")
-        Xb = X[np.minimum(draw, n - 1)]
-        _assign_brute(Xb, C, labels_b, d2_b)
-        old = C.copy()
-        _minibatch_update(Xb, labels_b, C, counts, n_fixed)
-        batch_inertia = float(d2_b.mean())
-        ewa = batch_inertia if ewa is None else ewa * (1 - alpha) + batch_inertia * alpha
-        if ewa < best_ewa:
-            best_ewa = ewa
-            no_improve = 0
-        else:
-            no_improve += 1
-        if reassignment_ratio > 0 and (step + 1) % reassign_every == 0:
-            # Starving centers (almost never nearest) go to the worst-fitted
-            # batch points. The ratio is small on purpose: in a color histogram
-            # a rarely used center often holds a rare but distant color
-            # (a bright star on a dark sky) that matters for the error.
-            starving = np.flatnonzero(counts[n_fixed:] < reassignment_ratio * counts.max()) + n_fixed
-            if starving.size:
-                worst = np.argsort(-d2_b, kind="stable")
-                _, first_pos = np.unique(draw[worst], return_index=True)
-                worst = worst[np.sort(first_pos)][: starving.size]
-                worst = worst[d2_b[worst] > 0]
-                starving = starving[: worst.size]
-                C[starving] = Xb[worst]
-                keep = np.ones(k, bool)
-                keep[starving] = False
-                counts[starving] = counts[keep].min() if keep.any() else 0.0
-        progress(0.05 + 0.45 * (step + 1) / max_steps)
-        if no_improve >= max_no_improvement:
+    state = np.array([np.nan, np.inf, 0.0, 0.0])
+    block = 8
+    done = 0
+    while done < max_steps:
+        steps = min(block, max_steps - done)
+        rand = np.sort(rng.random((steps, batch_size)), axis=1)
+        stop = _minibatch_block(X, cumw, C, counts, rand, n_fixed, alpha, reassign_every,
+                                float(reassignment_ratio), float(tol * var), int(max_no_improvement),
+                                state)
+        done = int(state[3])
+        progress(0.05 + 0.45 * done / max_steps)
+        if stop:
             break
-        if tol > 0 and float(((C - old) ** 2).sum()) <= shift_tol:
-            break
-    return step + 1
+    return done
 
 
 def _lloyd(lloyd: _Lloyd, C, *, n_fixed, max_iter, tol, var, progress, progress_span=(0.5, 1.0)):
@@ -756,7 +870,9 @@ def _lloyd(lloyd: _Lloyd, C, *, n_fixed, max_iter, tol, var, progress, progress_
         progress(p0 + (p1 - p0) * (it + 1) / max_iter)
         if moved.size == 0 and float((delta ** 2).sum()) <= tol * var:
             break
-    # Exact labels for the final centers.
+    # Exact labels for the final centers, and tight bounds (a full search):
+    # the remap proves most colors' labels from them.
+    lloyd.reset()
     lloyd.assign(C, shift)
     return n_iter
 
@@ -827,7 +943,7 @@ def _fit_once(X, w, k, rng, *, batch_size, max_iter, tol, max_no_improvement,
     if n >= 4 * batch_size:
         n_steps = _minibatch(X, w, C, rng, n_fixed=n_fixed, batch_size=batch_size,
                              max_iter=max_iter, tol=tol, max_no_improvement=max_no_improvement,
-                             reassignment_ratio=reassignment_ratio, progress=progress)
+                             reassignment_ratio=reassignment_ratio, var=var, progress=progress)
 
     # 3. Full weighted Lloyd passes to polish.
     n_iter = _lloyd(lloyd, C, n_fixed=n_fixed, max_iter=max(1, polish_iter), tol=tol,
@@ -836,7 +952,8 @@ def _fit_once(X, w, k, rng, *, batch_size, max_iter, tol, max_no_improvement,
         n_iter += _local_search(lloyd, C, rng, n_swaps=n_swaps, n_fixed=n_fixed, tol=tol,
                                 var=var, progress=progress)
     inertia = lloyd.inertia(C)
-    return KMeansState(C, lloyd.original_labels(), inertia, n_iter, n_steps)
+    up, lo = lloyd.original_bounds()
+    return KMeansState(C, lloyd.original_labels(), inertia, n_iter, n_steps, up, lo)
 
 
 def _check_random_state(random_state) -> np.random.Generator:
@@ -913,9 +1030,10 @@ def assign_labels(X, centers) -> tuple[np.ndarray, np.ndarray]:
     """
     X = np.ascontiguousarray(X, dtype=np.float32)
     C = np.ascontiguousarray(centers, dtype=np.float32)
+    n = X.shape[0]
+    labels = np.empty(n, np.int32)
+    d2 = np.empty(n, np.float32)
     with PARALLEL_LOCK:
-        lloyd = _Lloyd(X, np.ones(X.shape[0]), _build_grid(X, C.shape[0]))
-        lloyd.assign(C, np.zeros(C.shape[0], np.float32))
-        d2 = np.empty(X.shape[0], np.float32)
-        d2[lloyd.grid.order] = lloyd.d2(C)
-    return lloyd.original_labels(), d2
+        g = _build_grid(X, C.shape[0])
+        _nearest_grid(X, g.order, g.cell_starts, g.cell_lo, g.cell_hi, g.chunk_cells, C, labels, d2)
+    return labels, d2

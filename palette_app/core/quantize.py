@@ -10,7 +10,7 @@ from palette_app.core.errors import Cancelled
 from palette_app.core.histogram import check_image, color_histogram, reduce_histogram
 from palette_app.core.kmeans import weighted_kmeans
 from palette_app.core.palette import Palette
-from palette_app.core.remap import labels_to_indices, nearest_labels
+from palette_app.core.remap import labels_to_indices, labels_via_points, nearest_labels
 from palette_app.core.result import QuantizeResult
 
 #: Effort presets: (bits per channel of the reduced histogram, or None for
@@ -46,7 +46,7 @@ class QuantizeSettings:
     alpha_threshold: int = 1
     batch_size: int = 2048
     max_iter: int = 100
-    tol: float = 1e-4
+    tol: float | None = None
 
     def __post_init__(self):
         if isinstance(self.n_colors, bool) or not isinstance(self.n_colors, (int, np.integer)):
@@ -63,13 +63,13 @@ class QuantizeSettings:
             raise ValueError(f"batch_size must be at least 16, got {self.batch_size}")
         if int(self.max_iter) < 1:
             raise ValueError(f"max_iter must be at least 1, got {self.max_iter}")
-        if not self.tol >= 0:
-            raise ValueError(f"tol must be >= 0, got {self.tol}")
+        if self.tol is not None and not self.tol >= 0:
+            raise ValueError(f"tol must be >= 0 or None, got {self.tol}")
 
 
 def quantize(image, n_colors: int = 16, *, random_state: int = 0, effort: str = "default",
              alpha_threshold: int = 1, batch_size: int = 2048, max_iter: int = 100,
-             tol: float = 1e-4, callback: Callable[[float], "bool | None"] | None = None
+             tol: float | None = None, callback: Callable[[float], "bool | None"] | None = None
              ) -> QuantizeResult:
     """Reduce an (H, W, 3) or (H, W, 4) uint8 image to at most ``n_colors`` colors.
 
@@ -77,6 +77,12 @@ def quantize(image, n_colors: int = 16, *, random_state: int = 0, effort: str = 
     histogram (see :mod:`palette_app.core.kmeans`), rounded to sRGB, and every
     pixel is mapped to its exact nearest palette color. When the image has no
     more distinct colors than asked, the palette is exactly those colors.
+
+    ``tol`` (None: automatic) stops the Lloyd polish when the total squared
+    center shift falls below ``tol`` times the data's variance: 1e-4 when
+    every distinct color is clustered, 1e-3 on a reduced histogram, whose
+    binning already costs more than the passes a tighter tol buys (measured:
+    under 0.025 dB, for a third less time).
 
     ``callback(progress)`` is called with a fraction in [0, 1] between
     mini-batches; returning False raises :class:`~palette_app.Cancelled`.
@@ -103,6 +109,7 @@ def _quantize(img: np.ndarray, s: QuantizeSettings, callback) -> QuantizeResult:
     bits, split, n_swaps = EFFORTS[s.effort]
     n_iter = 0
     inertia = 0.0
+    state = None
     m = len(hist)
     if m == 0:
         palette_rgb = np.zeros((0, 3), np.uint8)
@@ -112,9 +119,11 @@ def _quantize(img: np.ndarray, s: QuantizeSettings, callback) -> QuantizeResult:
         exact = bits is None or m <= EXACT_MAX_COLORS
         if exact:
             X, w = hist.colors.astype(np.float32), hist.counts.astype(np.float64)
+            point_of = np.arange(m, dtype=np.int32)
         else:
-            X, w = reduce_histogram(hist.colors, hist.counts, bits,
-                                    split_weight=float(hist.counts.sum()) / (split * k))
+            X, w, point_of = reduce_histogram(hist.colors, hist.counts, bits,
+                                              split_weight=float(hist.counts.sum()) / (split * k),
+                                              return_mapping=True)
 
         def sub(p):
             report(0.02 + 0.93 * p)
@@ -122,8 +131,12 @@ def _quantize(img: np.ndarray, s: QuantizeSettings, callback) -> QuantizeResult:
         if len(X) <= k:
             centers = X.copy()
         else:
+            # Patience 3: on histograms the mini-batch phase only warms up
+            # the Lloyd polish; longer patience bought < 0.01 dB for 20 % time.
+            tol = s.tol if s.tol is not None else (1e-4 if exact else 1e-3)
             state = weighted_kmeans(X, w, k, n_swaps=n_swaps, batch_size=s.batch_size,
-                                    max_iter=s.max_iter, tol=s.tol, random_state=s.random_state,
+                                    max_no_improvement=3,
+                                    max_iter=s.max_iter, tol=tol, random_state=s.random_state,
                                     callback=sub)
             centers = state.centers
             n_iter = state.n_iter + state.n_steps
@@ -132,7 +145,11 @@ def _quantize(img: np.ndarray, s: QuantizeSettings, callback) -> QuantizeResult:
 
     # Exact nearest palette color per distinct color, then per pixel.
     if m:
-        labels, d2 = nearest_labels(hist.colors, palette_rgb)
+        if state is not None:
+            # Most colors inherit their bin's label, proven exact by its bounds.
+            labels, d2 = labels_via_points(hist.colors, point_of, X, state, palette_rgb)
+        else:
+            labels, d2 = nearest_labels(hist.colors, palette_rgb)
         inertia = float(np.dot(hist.counts, d2.astype(np.float64)))
         counts = np.bincount(labels, weights=hist.counts, minlength=len(palette_rgb)).astype(np.int64)
         used = np.flatnonzero(counts > 0)
