@@ -17,21 +17,29 @@ except PackageNotFoundError:  # running from a source tree without install
 
 from palette_app.core import (  # noqa: E402
     Cancelled,
+    ElbowCurve,
     MiniBatchKMeans,
     Palette,
     QuantizeResult,
+    colors_for_quality,
+    elbow,
     quantize,
     remap,
+    shared_palette,
     warmup,
 )
 
 __all__ = [
     "Cancelled",
+    "ElbowCurve",
     "MiniBatchKMeans",
     "Palette",
     "QuantizeResult",
+    "colors_for_quality",
+    "elbow",
     "quantize",
     "remap",
+    "shared_palette",
     "warmup",
     "__version__",
 ]

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from palette_app.core._config import JIT
-from palette_app.core.histogram import ColorHistogram, check_image, color_histogram
+from palette_app.core.histogram import check_image
 
 
 @njit(**JIT)
@@ -90,7 +90,7 @@ def _thread_lut() -> np.ndarray:
 def _labels_from_points(colors, point_of, points, p_labels, p_upper, p_lower, slack, palette, labels, d2, todo):
     """Carry k-means labels from points (bins) to their colors where provably exact.
 
-    colors : (m, 3) float32; point_of : (m,) int32; points : (r, 3) float32;
+    colors : (m, d) float32; point_of : (m,) int32; points : (r, d) float32;
     p_labels : (r,) int32; p_upper, p_lower : (r,) float32 bounds on each
     point's distance to its center and to any other center; slack : float,
     the largest distance any center moved since (rounding to the palette)
@@ -105,10 +105,11 @@ def _labels_from_points(colors, point_of, points, p_labels, p_upper, p_lower, sl
     x's (ties fall through to the search, which picks the lowest index).
     """
     left = 0
+    dim = colors.shape[1]
     for i in range(colors.shape[0]):
         p = point_of[i]
         r = 0.0
-        for t in range(3):
+        for t in range(dim):
             diff = np.float64(colors[i, t]) - np.float64(points[p, t])
             r += diff * diff
         r = np.sqrt(r)
@@ -117,7 +118,7 @@ def _labels_from_points(colors, point_of, points, p_labels, p_upper, p_lower, sl
         # The exact distance to the point's own palette color, against a
         # lower bound on every other palette color.
         u = 0.0
-        for t in range(3):
+        for t in range(dim):
             diff = np.float64(colors[i, t]) - np.float64(palette[a, t])
             u += diff * diff
         if np.sqrt(u) < lo:
@@ -133,11 +134,13 @@ def _labels_from_points(colors, point_of, points, p_labels, p_upper, p_lower, sl
 def labels_via_points(colors, point_of, points, state, palette):
     """Exact nearest palette entry per color, reusing a k-means state on points.
 
-    ``state`` is the :class:`~palette_app.core.kmeans.KMeansState` of a fit on
-    ``points`` (the reduced histogram); ``point_of`` maps each color to its
-    point. Colors whose bounds prove the point's label exact take it; the
-    others get a full nearest search. Returns (labels (m,) uint8,
-    squared distances (m,) float32).
+    colors : (m, d) coordinates of the distinct colors in the clustering
+    space; ``state`` is the :class:`~palette_app.core.kmeans.KMeansState` of a
+    fit on ``points`` (r, d) (the reduced histogram); ``point_of`` maps each
+    color to its point; palette : (k, d) the palette in the same space.
+    Colors whose bounds prove the point's label exact take it; the others get
+    a full nearest search. Returns (labels (m,) uint8, squared distances (m,)
+    float32).
     """
     from palette_app.core.kmeans import assign_labels
 
@@ -170,40 +173,3 @@ def nearest_labels(colors: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray,
 
     labels, d2 = assign_labels(np.asarray(colors, np.float32), np.asarray(palette, np.float32))
     return labels.astype(np.uint8), d2
-
-
-def remap(image, palette, *, alpha_threshold: int = 1,
-          histogram: ColorHistogram | None = None) -> np.ndarray:
-    """Map every pixel of an (H, W, 3|4) uint8 image to its nearest palette color.
-
-    palette : (k, 3) uint8 array or a :class:`~palette_app.core.Palette`
-    (at most 256 entries). Returns the (H, W) uint8 index image. Pixels with
-    alpha below ``alpha_threshold`` map to the palette's first fully
-    transparent entry (a ValueError if it has none).
-    """
-    from palette_app.core.palette import Palette
-
-    img = check_image(image)
-    fill = 0
-    if isinstance(palette, Palette):
-        pal = palette.colors
-        alpha = palette.alpha
-    else:
-        pal = np.asarray(palette)
-        alpha = None
-        if pal.ndim == 2 and pal.shape[1] == 4:
-            pal, alpha = pal[:, :3], pal[:, 3]
-    if pal.ndim != 2 or pal.shape[1] != 3 or not 1 <= pal.shape[0] <= 256:
-        raise ValueError(f"palette must have 1..256 colors of 3 channels, got shape {pal.shape}")
-    pal = np.ascontiguousarray(pal, np.uint8)
-    opaque = np.arange(pal.shape[0]) if alpha is None else np.flatnonzero(np.asarray(alpha) > 0)
-    if opaque.size == 0:
-        raise ValueError("the palette has no opaque color to map pixels to")
-    hist = histogram if histogram is not None else color_histogram(img, alpha_threshold=alpha_threshold)
-    if hist.n_transparent:
-        if alpha is None or not np.any(np.asarray(alpha) == 0):
-            raise ValueError("the image has transparent pixels but the palette has no transparent entry")
-        fill = int(np.flatnonzero(np.asarray(alpha) == 0)[0])
-    lab, _ = nearest_labels(hist.colors, pal[opaque])
-    labels = opaque[lab.astype(np.intp)].astype(np.uint8)
-    return labels_to_indices(img, hist.colors, labels, alpha_threshold=alpha_threshold, fill=fill)

@@ -42,6 +42,9 @@ class QuantizeResult:
     _hist_colors: np.ndarray | None = field(default=None, repr=False)
     _hist_counts: np.ndarray | None = field(default=None, repr=False)
     _hist_labels: np.ndarray | None = field(default=None, repr=False)
+    # Private: the original pixels, when metrics must be measured per pixel
+    # (dithered results, where one color maps to several palette entries).
+    _original: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -67,8 +70,10 @@ class QuantizeResult:
     @cached_property
     def mse(self) -> float:
         """Mean squared error per channel against the original, sRGB 0..255."""
-        from palette_app.core.metrics import histogram_mse
+        from palette_app.core.metrics import histogram_mse, mse
 
+        if self._original is not None:
+            return mse(*self._opaque_pairs())
         if self._hist_colors is None:
             raise ValueError("this result carries no histogram to measure against")
         return histogram_mse(self._hist_colors, self._hist_counts, self._hist_labels, self.palette.colors)
@@ -83,11 +88,23 @@ class QuantizeResult:
     @cached_property
     def delta_e(self) -> float:
         """Mean CIEDE2000 color difference per opaque pixel."""
-        from palette_app.core.metrics import histogram_delta_e
+        from palette_app.core.metrics import histogram_delta_e, mean_delta_e
 
+        if self._original is not None:
+            return mean_delta_e(*self._opaque_pairs())
         if self._hist_colors is None:
             raise ValueError("this result carries no histogram to measure against")
         return histogram_delta_e(self._hist_colors, self._hist_counts, self._hist_labels, self.palette.colors)
+
+    def _opaque_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(original, quantized) RGB of the pixels mapped to opaque entries, as
+        (n, 1, 3) images, so per-pixel metrics cover exactly those pixels."""
+        rgb = self.to_rgb()
+        if self.palette.alpha is None:
+            return self._original, rgb
+        keep = self.palette.alpha[self.indices] == 255
+        return (np.ascontiguousarray(self._original[keep][:, None, :]),
+                np.ascontiguousarray(rgb[keep][:, None, :]))
 
     def __repr__(self) -> str:
         h, w = self.shape

@@ -25,18 +25,25 @@ def warmup() -> float:
         from palette_app.core import colorspace, metrics
         from palette_app.core.estimator import MiniBatchKMeans
         from palette_app.core.histogram import color_histogram, reduce_histogram
-        from palette_app.core.quantize import quantize
-        from palette_app.core.remap import remap
+        from palette_app.core.colorspace import SPACES
+        from palette_app.core.quantize import quantize, remap
 
         rng = np.random.default_rng(0)
         rgb = rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)
         rgba = np.dstack([rgb, np.where(rng.random((48, 48)) < 0.1, 0, 255).astype(np.uint8)])
-        for img in (rgb, rgba):
+        soft = rgba.copy()
+        soft[::3, ::3, 3] = 128  # partial alpha: the premultiplied 4-D path
+        for img in (rgb, rgba, soft):
             h = color_histogram(img)
-            reduce_histogram(h.colors, h.counts, 6, split_weight=10.0)
+            reduce_histogram(h.colors, h.counts, 6, split_weight=10.0, return_mapping=True)
             r = quantize(img, 8, effort="fast")
             _ = r.psnr, r.delta_e
             remap(img, r.palette)
+        for space in SPACES:
+            quantize(rgb, 6, space=space, locked=["#ff0000"])
+        from palette_app.core.elbow import elbow
+
+        elbow(rgb, 6)
         # Paths the tiny image does not reach: the grid and the mini-batch phase.
         X = rng.random((4096, 3), dtype=np.float32) * 255
         MiniBatchKMeans(8, n_init=1, batch_size=64, random_state=0).fit(X)

@@ -119,8 +119,11 @@ def test_settings_are_checked(kw, err):
 
 def test_remap_to_a_given_palette_uses_only_it(china):
     pal = Palette.from_hex(["#000000", "#ffffff", "#ff0000", "#00ff00", "#0000ff"])
-    idx = remap(china, pal)
+    r = remap(china, pal)
+    assert r.palette.hex == pal.hex  # the palette's own order, no clustering
+    idx = r.indices
     assert idx.max() < 5
+    assert r.palette.counts.sum() == china.shape[0] * china.shape[1]
     pix = china.reshape(-1, 3).astype(np.int64)
     d = ((pix[:, None, :] - pal.colors[None].astype(np.int64)) ** 2).sum(-1)
     assert np.array_equal(d[np.arange(len(pix)), idx.ravel()], d.min(1))
