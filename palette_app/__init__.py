@@ -10,6 +10,10 @@ used names are re-exported here::
 """
 from importlib.metadata import PackageNotFoundError, version as _version
 
+from palette_app import _runtime
+
+_runtime.configure()  # before anything imports Numba
+
 try:
     __version__ = _version("palette_app")
 except PackageNotFoundError:  # running from a source tree without install

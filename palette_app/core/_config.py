@@ -15,8 +15,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
-#: Keyword arguments shared by every serial kernel.
-JIT = dict(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+from palette_app import _runtime  # noqa: E402  (stdlib only; chose the cache folder)
+
+#: Keyword arguments shared by every serial kernel. Cached on disk unless no
+#: folder is writable (see ``palette_app/_runtime.py``).
+JIT = dict(nogil=True, cache=_runtime.CACHE_OK, fastmath=FASTMATH, error_model="numpy")
 #: Keyword arguments shared by every parallel kernel.
 JIT_PARALLEL = dict(JIT, parallel=True)
 
