@@ -1,5 +1,6 @@
 import sys
 
-from palette_app.cli.main import main
+if __name__ == "__main__":
+    from palette_app.cli.main import main
 
-sys.exit(main())
+    sys.exit(main())

@@ -1,16 +1,14 @@
-"""Argument parsing and the subcommands of ``palette-app``.
+"""Argument parsing and dispatch for ``palette-app``.
 
-Exit codes: 0 done, 1 a file could not be processed, 2 usage error.
+Exit codes: 0 done, 1 a file could not be processed (in a batch: some failed),
+2 usage error, 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from palette_app import __version__
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -18,6 +16,17 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
+
+class UsageError(Exception):
+    """A problem with the command line found after parsing (exit 2)."""
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> int:
+    sys.stderr.write(f"palette-app: error: {message}\n")
+    return code
+
+
+# -- argument types -----------------------------------------------------------
 
 def _n_colors(text: str) -> int:
     try:
@@ -29,13 +38,79 @@ def _n_colors(text: str) -> int:
     return n
 
 
+def _fraction(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return v
+
+
+def _positive(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not v > 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return v
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def _hex_list(text: str) -> list[str]:
+    from palette_app.batch.settings import _hex6
+
+    out = []
+    for part in text.replace(" ", ",").split(","):
+        if part:
+            try:
+                out.append(_hex6(part))
+            except ValueError as e:
+                raise argparse.ArgumentTypeError(str(e)) from None
+    return out
+
+
+# -- the parser -----------------------------------------------------------------
+
+SPACE_CHOICES = ("srgb", "oklab", "lab", "linear")
+IMAGE_FORMAT_CHOICES = ("png", "gif", "webp", "tiff", "bmp", "jpg")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from palette_app.io import PALETTE_FORMATS
+    from palette_app import __version__
 
     p = _Parser(prog="palette-app",
-                description="Turn images into color palettes and reduced-color images.")
+                description="Turn images into color palettes and reduced-color images. "
+                            "Without a command, opens the desktop app.",
+                epilog="Exit codes: 0 done, 1 some file could not be read or written, "
+                       "2 usage error, 130 interrupted. 'palette-app COMMAND --help' for more.")
     p.add_argument("--version", action="version", version=f"palette-app {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    g = sub.add_parser("gui", help="open the desktop app",
+                       description="Open the Palette App window, optionally with an image.")
+    g.add_argument("image", nargs="?", help="image to open")
+    g.set_defaults(func=_run_gui)
+
+    _add_palette(sub)
+    _add_quantize(sub)
+    _add_elbow(sub)
+    return p
+
+
+def _add_palette(sub) -> None:
+    from palette_app.io import PALETTE_FORMATS
 
     pal = sub.add_parser("palette", help="print or save the palette of an image",
                          description="Find an image's palette with k-means and print it as a "
@@ -50,65 +125,139 @@ def build_parser() -> argparse.ArgumentParser:
     pal.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
     pal.add_argument("--sort", choices=["share", "hue", "lum"], default="share",
                      help="order of the colors (default: share, most used first)")
+    pal.add_argument("--space", choices=SPACE_CHOICES, default=None,
+                     help="color space to cluster in (default: the library's, srgb)")
     pal.add_argument("--seed", type=int, default=0, help="random seed (default 0): same seed, same palette")
     pal.add_argument("--effort", choices=["fast", "default", "best"], default="default",
                      help="speed against quality (default: default)")
-    pal.set_defaults(func=cmd_palette)
-    return p
+    pal.set_defaults(func=_run_palette)
 
 
-def _fail(message: str) -> int:
-    sys.stderr.write(f"palette-app: error: {message}\n")
-    return EXIT_FAILED
+def _add_quantize(sub) -> None:
+    q = sub.add_parser(
+        "quantize", help="reduce images to N colors (files, folders, or - for stdin)",
+        description="Reduce images to at most N colors and save them as indexed images. Inputs "
+                    "are files, folders (searched recursively) or '-' (read stdin, write stdout). "
+                    "Outputs go next to the inputs with a suffix (default -qN), or under -o "
+                    "OUTDIR. Work runs in parallel over processes, or on a Dask cluster.",
+        epilog="Exit codes: 0 every file done (or skipped), 1 some files failed (the others are "
+               "written), 2 usage error (including outputs that would collide; nothing is "
+               "written), 130 interrupted (finished files are kept, nothing partial is left).")
+    q.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders, or - for stdin")
+    q.add_argument("-n", "--colors", type=_n_colors, default=16, metavar="N",
+                   help="number of colors, 2-256 (default 16; the most with --quality)")
+    out = q.add_argument_group("output")
+    out.add_argument("-o", "--outdir", metavar="OUTDIR",
+                     help="write outputs under OUTDIR (keeping the layout of named folders)")
+    out.add_argument("--suffix", metavar="TEXT",
+                     help="added to each output's name (default -qN beside the inputs, "
+                          "none with -o)")
+    out.add_argument("--format", choices=IMAGE_FORMAT_CHOICES, default="png",
+                     help="output format (default png)")
+    out.add_argument("--on-exist", choices=("skip", "overwrite", "rename"), default="skip",
+                     help="when an output exists: skip it (default), overwrite it, or rename "
+                          "the new file (name-1.png)")
+    out.add_argument("--skip-if-larger", action="store_true",
+                     help="do not write an output larger than its input file")
+    out.add_argument("--glob", metavar="PATTERN",
+                     help="in folders, take files matching PATTERN (e.g. '*.jpg'; default: "
+                          "every image)")
+    out.add_argument("--report", metavar="FILE",
+                     help="write a report of every file (.json or .csv)")
+    qual = q.add_argument_group("quantization")
+    qual.add_argument("--dither", choices=("none", "fs", "ordered"), default="none",
+                      help="dithering: none (default), fs (Floyd-Steinberg), ordered (Bayer 8x8)")
+    qual.add_argument("--strength", type=_fraction, default=1.0, metavar="0-1",
+                      help="dithering strength (default 1)")
+    qual.add_argument("--smooth-only", action="store_true",
+                      help="dither only smooth areas, keep edges crisp")
+    qual.add_argument("--space", choices=SPACE_CHOICES, default=None,
+                      help="color space to cluster and match in (default: the library's, srgb)")
+    qual.add_argument("--palette", metavar="FILE",
+                      help="remap every image to the colors of this palette file (no clustering)")
+    qual.add_argument("--lock", type=_hex_list, action="append", default=[], metavar="HEX[,HEX]",
+                      help="keep these colors exactly in every palette (e.g. e30613,ffffff; "
+                           "repeatable)")
+    qual.add_argument("--shared-palette", action="store_true",
+                      help="one palette for all the images together, then each remapped to it")
+    qual.add_argument("--quality", type=_positive, metavar="MIN",
+                      help="use the fewest colors (up to N) that reach a PSNR of MIN dB")
+    qual.add_argument("--max-delta-e", type=_positive, metavar="DE",
+                      help="use the fewest colors (up to N) whose mean CIEDE2000 is at most DE")
+    qual.add_argument("--seed", type=int, default=0, help="random seed (default 0): same seed, same files")
+    qual.add_argument("--effort", choices=("fast", "default", "best"), default="default",
+                      help="speed against quality (default: default)")
+    run = q.add_argument_group("running")
+    run.add_argument("-j", "--jobs", type=_jobs, metavar="N",
+                     help="parallel worker processes (default: the number of cores)")
+    run.add_argument("--executor", choices=("local", "dask"), default=None,
+                     help="local processes (default) or a Dask cluster")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="Dask scheduler address (implies --executor dask); without it "
+                          "--executor dask starts a local cluster")
+    run.add_argument("-q", "--quiet", action="store_true",
+                     help="no progress bar, notes or summary (failures are still reported)")
+    q.set_defaults(func=_run_quantize)
 
 
-def cmd_palette(args) -> int:
-    from palette_app.cli.table import print_palette
-    from palette_app.core import quantize
-    from palette_app.io import ImageLoadError, OutputExistsError, PaletteFormatError, load_image, write_palette
+def _add_elbow(sub) -> None:
+    e = sub.add_parser("elbow", help="how many colors? the error for k = 2..K and a suggested k",
+                       description="Print the inertia and mean CIEDE2000 of an image reduced to "
+                                   "k = MIN..MAX colors, and the suggested k (the curve's knee).")
+    e.add_argument("image", help="image file")
+    e.add_argument("--max", type=_n_colors, default=32, metavar="K", help="largest k (default 32)")
+    e.add_argument("--min", type=_n_colors, default=2, metavar="K", help="smallest k (default 2)")
+    e.add_argument("--space", choices=SPACE_CHOICES, default=None,
+                   help="color space (default: the library's, srgb)")
+    e.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    e.add_argument("--plot", metavar="FILE.png", help="also draw the curve as a PNG chart")
+    e.add_argument("--overwrite", action="store_true", help="replace the plot file if it exists")
+    e.set_defaults(func=_run_elbow)
 
-    try:
-        img = load_image(args.image)
-    except ImageLoadError as e:
-        return _fail(str(e))
-    for note in img.notes:
-        sys.stderr.write(f"note: {note}\n")
-    result = quantize(img.pixels, args.colors, random_state=args.seed, effort=args.effort)
-    palette = result.palette
-    if result.transparent_index is not None:
-        # The transparent entry is not a color a designer picks.
-        keep = [i for i in range(len(palette)) if i != result.transparent_index]
-        palette = palette.take(keep)
-    palette = palette.sorted(args.sort)
-    if args.output is None:
-        if args.format:
-            return _fail("--format needs -o/--output FILE")
-        print_palette(palette)
-        return EXIT_OK
-    try:
-        notes = write_palette(palette, args.output, args.format, overwrite=args.overwrite)
-    except OutputExistsError as e:
-        return _fail(f"{e}; pass --overwrite to replace it")
-    except PaletteFormatError as e:
-        return _fail(str(e))
-    except OSError as e:
-        return _fail(f"{args.output}: could not write the palette ({e.strerror or e})")
-    for note in notes or ():
-        sys.stderr.write(f"note: {note}\n")
-    sys.stderr.write(f"wrote {len(palette)} colors to {args.output}\n")
-    return EXIT_OK
+
+# -- dispatch (each command imports what it needs) ------------------------------------
+
+def _run_gui(args) -> int:
+    from palette_app.cli.gui import run_gui
+
+    return run_gui(args.image)
+
+
+def _run_palette(args) -> int:
+    from palette_app.cli.palette import run_palette
+
+    return run_palette(args)
+
+
+def _run_quantize(args) -> int:
+    from palette_app.cli.quantize import run_quantize
+
+    return run_quantize(args)
+
+
+def _run_elbow(args) -> int:
+    from palette_app.cli.elbow import run_elbow
+
+    return run_elbow(args)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
+        return _run_gui(argparse.Namespace(image=None))
     try:
         return args.func(args)
+    except UsageError as e:
+        return fail(str(e), EXIT_USAGE)
     except KeyboardInterrupt:
         sys.stderr.write("palette-app: interrupted\n")
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
+        # The reader went away (palette-app palette x.png | head): not an error. Point
+        # stdout at /dev/null so the flush at exit does not fail again.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
