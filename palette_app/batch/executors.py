@@ -14,19 +14,16 @@ import logging
 import multiprocessing
 import os
 import time
-from collections import Counter
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Sequence
 
-from palette_app.batch.worker import WORKER_ENV, init_worker
+from palette_app.batch.worker import init_worker, single_threaded, warm_up
 
 OnDone = Callable[[int, Any], None]
 #: How often the runners look at the cancel event, in seconds.
 POLL = 0.1
-#: A job is failed once the process running it has died this many times
-#: (a dying process takes the jobs queued with it down too, so one is forgiven).
-MAX_CRASHES = 2
 
 
 class WorkerDied(RuntimeError):
@@ -66,8 +63,11 @@ class LocalProcessRunner:
     """A pool of ``n`` worker processes (started with 'spawn', safe with Numba/OpenMP threads).
 
     Each worker runs :func:`~palette_app.batch.worker.init_worker` once: one
-    Numba thread, SIGINT ignored, kernels warmed. A pool whose process died is
-    replaced and the unfinished calls are submitted again.
+    Numba thread, SIGINT ignored, kernels warmed. At most ``2 n`` calls are
+    handed to the pool at a time, so a stop takes effect at once and a worker
+    that dies takes few calls down with it. Those calls are then run again one
+    at a time in a new pool: the one that kills its worker on its own is
+    reported as :class:`WorkerDied`, the others complete normally.
     """
 
     def __init__(self, n: int):
@@ -83,47 +83,65 @@ class LocalProcessRunner:
         return self._pool
 
     def run(self, fn, calls: Sequence[tuple], on_done: OnDone, cancel_event=None) -> None:
-        todo = list(range(len(calls)))
-        crashes: Counter[int] = Counter()
-        while todo:
-            if _set(cancel_event):
-                return
-            pool = self._get_pool()
-            futures = {pool.submit(fn, *calls[i]): i for i in todo}
-            todo = []
-            pending = set(futures)
-            broken = False
+        queue = deque(range(len(calls)))
+        suspects: deque[int] = deque()   # in flight when a worker died: run alone next
+        inflight: dict = {}              # future -> (index, ran alone)
+        limit = 2 * self.n
+
+        def submit(i: int, alone: bool) -> None:
             try:
-                while pending:
-                    done, pending = wait(pending, timeout=POLL, return_when=FIRST_COMPLETED)
-                    for f in done:
-                        i = futures[f]
-                        if f.cancelled():
-                            continue
-                        exc = f.exception()
-                        if isinstance(exc, BrokenProcessPool):
-                            broken = True
-                            crashes[i] += 1
-                            if crashes[i] >= MAX_CRASHES:
-                                on_done(i, WorkerDied("the worker process died while processing "
-                                                      "this file (out of memory?)"))
-                            else:
-                                todo.append(i)
+                inflight[self._get_pool().submit(fn, *calls[i])] = (i, alone)
+            except BrokenProcessPool:
+                self._shutdown(wait=False)
+                inflight[self._get_pool().submit(fn, *calls[i])] = (i, alone)
+
+        try:
+            while queue or suspects or inflight:
+                if _set(cancel_event) and not self._stop.is_set():
+                    # Nothing new starts; running calls see the flag and stop.
+                    self._stop.set()
+                    queue.clear()
+                    suspects.clear()
+                if suspects:
+                    if not inflight:
+                        submit(suspects.popleft(), True)
+                else:
+                    while queue and len(inflight) < limit:
+                        submit(queue.popleft(), False)
+                if not inflight:
+                    continue
+                done, _ = wait(list(inflight), timeout=POLL, return_when=FIRST_COMPLETED)
+                broken = False
+                for f in done:
+                    i, alone = inflight.pop(f)
+                    if f.cancelled():
+                        continue
+                    exc = f.exception()
+                    if isinstance(exc, BrokenProcessPool):
+                        broken = True
+                        if alone:
+                            on_done(i, WorkerDied("the worker process died while processing "
+                                                  "this file (out of memory?)"))
                         else:
-                            on_done(i, f.result() if exc is None else exc)
-                    if _set(cancel_event) and not self._stop.is_set():
-                        # Queued calls are dropped; running ones see the flag and stop.
-                        self._stop.set()
-                        for f in pending:
-                            f.cancel()
-            except BaseException:
-                # Interrupted for good (a second Ctrl-C): stop the workers, do not wait.
-                self._stop.set()
-                self._shutdown(wait=False)
-                raise
-            if broken:
-                self._shutdown(wait=False)
-            todo.sort()
+                            suspects.append(i)
+                    else:
+                        on_done(i, f.result() if exc is None else exc)
+                if broken:
+                    # Every other call in that pool is lost with it (or finished just before).
+                    for f, (i, _alone) in list(inflight.items()):
+                        if f.done() and not f.cancelled() and f.exception() is None:
+                            on_done(i, f.result())
+                        else:
+                            suspects.append(i)
+                    inflight.clear()
+                    self._shutdown(wait=False)
+                    if self._stop.is_set():
+                        suspects.clear()
+        except BaseException:
+            # Interrupted for good (a second Ctrl-C): stop the workers, do not wait.
+            self._stop.set()
+            self._shutdown(wait=False)
+            raise
 
     def _shutdown(self, wait: bool) -> None:
         if self._pool is not None:
@@ -158,17 +176,23 @@ class DaskRunner:
                                "(pip install 'palette_app[dask]')") from e
         self._cluster = None
         if scheduler:
-            self.client = Client(scheduler, timeout="20s", set_as_default=False)
+            # Connect timeout: Dask's distributed.comm.timeouts.connect (30 s by default).
+            self.client = Client(scheduler, set_as_default=False)
         else:
             self._cluster = LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True,
                                          host="127.0.0.1", dashboard_address=None,
-                                         env=dict(WORKER_ENV), silence_logs=logging.ERROR)
+                                         silence_logs=logging.ERROR)
             self.client = Client(self._cluster, set_as_default=False)
+        self.client.run(warm_up)  # every worker compiles or loads its kernels once, up front
 
     def run(self, fn, calls: Sequence[tuple], on_done: OnDone, cancel_event=None) -> None:
         from distributed import as_completed
 
-        futures = [self.client.submit(fn, *args, pure=False) for args in calls]
+        if self._cluster is not None:
+            # Our own single-threaded workers, one per core: one Numba thread each.
+            futures = [self.client.submit(single_threaded, fn, *args, pure=False) for args in calls]
+        else:
+            futures = [self.client.submit(fn, *args, pure=False) for args in calls]
         index = {f.key: i for i, f in enumerate(futures)}
         pending = set(futures)
         finished = as_completed(futures, loop=self.client.loop)

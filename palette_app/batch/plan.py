@@ -6,7 +6,6 @@ would map to one output, or an output that would replace an input, raise
 """
 from __future__ import annotations
 
-import fnmatch
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -51,15 +50,18 @@ def _key(path: str | os.PathLike) -> str:
 def _matches(rel: PurePosixPath, pattern: str | None) -> bool:
     if pattern is None:
         return rel.suffix.lower() in IMAGE_SUFFIXES
-    return rel.match(pattern) or fnmatch.fnmatchcase(rel.as_posix(), pattern)
+    # Case-insensitive, matched from the right: "*.jpg" is any .jpg (or .JPG) at any
+    # depth, "raw/*.png" a .png directly in any folder named raw.
+    return PurePosixPath(rel.as_posix().lower()).match(pattern.lower())
 
 
 def find_images(folder: str | os.PathLike, pattern: str | None = None,
                 exclude: Iterable[str] = ()) -> list[Path]:
     """Image files under ``folder``, recursively, sorted; hidden files and folders are left out.
 
-    ``pattern`` (``"*.jpg"``, ``"raw/*.png"``) is matched against the path relative to
-    ``folder``; without it every file with an image extension is taken. Folders
+    ``pattern`` (``"*.jpg"``, ``"raw/*.png"``) is matched, ignoring case, against the end
+    of the path relative to ``folder``; without it every file with an image extension
+    is taken. Folders
     whose :func:`_key` is in ``exclude`` (an output folder inside the input) are skipped.
     """
     root = Path(folder)

@@ -9,7 +9,7 @@ Worker processes of the local executor start with :func:`init_worker`, which
 sets one Numba/OpenMP thread per process (the processes are the parallelism),
 ignores SIGINT (the parent decides when to stop) and warms the kernels once.
 This module imports no Numba at import time, so that the thread counts can be
-set first.
+set before Numba loads (when nothing else loaded it first).
 """
 from __future__ import annotations
 
@@ -24,9 +24,6 @@ from palette_app.batch.plan import Job
 from palette_app.batch.result import CANCELLED, FAILED, OK, SKIPPED, JobResult
 from palette_app.batch.settings import BatchSettings
 
-#: Environment each worker process sets before it loads Numba.
-WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-
 # Set by init_worker in worker processes: the pool-wide "stop" flag.
 _process_cancel = None
 _numba_loaded_before_env = None
@@ -36,7 +33,13 @@ def init_worker(cancel_event=None) -> None:
     """Initializer of the local executor's worker processes."""
     global _process_cancel, _numba_loaded_before_env
     _numba_loaded_before_env = "numba" in sys.modules
-    os.environ.update(WORKER_ENV)
+    os.environ["OMP_NUM_THREADS"] = "1"
+    if not _numba_loaded_before_env:
+        os.environ["NUMBA_NUM_THREADS"] = "1"
+    # Else Numba has read its thread count already, and changing the variable now
+    # would make its next compilation fail ("Cannot set NUMBA_NUM_THREADS to a
+    # different value once the threads have been launched"): limit the threads
+    # this (main, task-running) thread uses instead.
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:  # not the main thread (cannot happen in a pool worker)
@@ -44,13 +47,25 @@ def init_worker(cancel_event=None) -> None:
     _process_cancel = cancel_event
     import numba
 
-    if _numba_loaded_before_env:
-        # Numba read its thread count when it was imported (e.g. while this process
-        # re-imported its parent's main module); the kernels still use one thread.
-        numba.set_num_threads(1)
+    numba.set_num_threads(1)
     import palette_app
 
     palette_app.warmup()
+
+
+def single_threaded(fn, *args, **kwargs):
+    """Call ``fn`` with Numba kernels limited to one thread (the setting is per thread)."""
+    import numba
+
+    numba.set_num_threads(1)
+    return fn(*args, **kwargs)
+
+
+def warm_up() -> float:
+    """Compile or load every kernel once (Dask workers: through ``Client.run``)."""
+    import palette_app
+
+    return palette_app.warmup()
 
 
 def worker_info() -> dict:
@@ -179,11 +194,9 @@ def process_job(job: Job, settings: BatchSettings, palette_hex=None, *, cancel=N
 
     if stopped():
         return done(CANCELLED, reason="the batch was stopped before this file")
-    import palette_app
     from palette_app.core import Cancelled
     from palette_app.io import ImageLoadError, ImageSaveError, OutputExistsError, load_image
 
-    palette_app.warmup()  # once per process; a no-op afterwards
     before = _file_size(job.input)
     result = None
     pixels = None
