@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
         self._dirty = False
         self._ready = not warmup
         self._export_worker: Worker | None = None
+        self._export_result: ExportResult | None = None
         self._preview_started = 0.0
 
         self._build_widgets()
@@ -738,7 +739,7 @@ class MainWindow(QMainWindow):
         if res.notes:
             msg += " — " + " ".join(res.notes)
         self.statusBar().showMessage(msg, 15000 if res.notes else 6000)
-        self.exportFinished.emit(res)
+        self._export_result = res
 
     def _export_failed(self, e: BaseException) -> None:
         if not isinstance(e, (ValueError, OSError)) and type(e).__name__ not in (
@@ -753,6 +754,10 @@ class MainWindow(QMainWindow):
         if self.activity_label.text().startswith("Exporting"):
             self._set_activity("")
         self._update_actions()
+        res, self._export_result = self._export_result, None
+        if res is not None:
+            # Emitted once the window is ready for the next export.
+            self.exportFinished.emit(res)
 
     # ------------------------------------------------------------------ view
     def _toggle_split(self, checked: bool) -> None:

@@ -21,6 +21,7 @@ GUI slots.
 """
 from __future__ import annotations
 
+import importlib
 import inspect
 import threading
 import time
@@ -68,13 +69,10 @@ CORE_FEATURES = frozenset(
 
 
 def _core_tuple(name: str, fallback: tuple[str, ...]) -> tuple[str, ...]:
-    from palette_app.core import quantize as qmod
-
-    value = getattr(qmod, name, None)
+    # The module, not the function `palette_app.core.quantize` that shadows it.
+    value = getattr(importlib.import_module("palette_app.core.quantize"), name, None)
     if value is None and name == "SPACES":
-        from palette_app.core import colorspace
-
-        value = getattr(colorspace, "SPACES", None)
+        value = getattr(importlib.import_module("palette_app.core.colorspace"), "SPACES", None)
     return tuple(value) if value else fallback
 
 
@@ -108,8 +106,10 @@ class Worker(QRunnable):
     def __init__(self, fn: Callable[[Any, Callable[[float], bool]], Any], request: Any, *,
                  key: str = "task"):
         super().__init__()
-        # Python keeps the worker alive (the runner holds it until `finished`).
-        self.setAutoDelete(False)
+        # The pool deletes the C++ side after run(); the runner keeps the Python
+        # side alive until `finished` is handled. (With autoDelete off, PySide
+        # would keep every worker, and its request's pixels, forever.)
+        self.setAutoDelete(True)
         self.fn = fn
         self.request = request
         self.key = key

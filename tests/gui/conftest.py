@@ -1,0 +1,135 @@
+"""Fixtures for the GUI tests: an isolated window, patched dialogs, test images.
+
+Every window gets its own settings file, is registered with ``qtbot.addWidget``
+and is closed at the end; the test then checks that no worker thread is left.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings, QThreadPool  # noqa: E402
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+ASTRONAUT = ASSETS / "astronaut.png"
+
+
+class Dialogs:
+    """Stands in for :mod:`palette_app.gui.dialogs`; records what would have been shown."""
+
+    def __init__(self):
+        self.errors: list[tuple[str, str]] = []
+        self.infos: list[tuple[str, str]] = []
+        self.save_answers: list[tuple[str, str] | None] = []
+        self.open_answers: list[str | None] = []
+        self.color_answers: list = []
+
+    def show_error(self, parent, title, message, details=""):
+        self.errors.append((title, message))
+
+    def show_info(self, parent, title, message, details=""):
+        self.infos.append((title, message))
+
+    def get_save_path(self, parent, title, directory, filters, selected=None):
+        self.last_save = (title, directory, list(filters), selected)
+        return self.save_answers.pop(0) if self.save_answers else None
+
+    def get_open_path(self, parent, title, directory, filters):
+        return self.open_answers.pop(0) if self.open_answers else None
+
+    def get_color(self, parent, initial, title):
+        return self.color_answers.pop(0) if self.color_answers else None
+
+
+@pytest.fixture
+def dialogs(monkeypatch) -> Dialogs:
+    from palette_app.gui import dialogs as module
+
+    fake = Dialogs()
+    for name in ("show_error", "show_info", "get_save_path", "get_open_path", "get_color"):
+        monkeypatch.setattr(module, name, getattr(fake, name))
+    return fake
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, dialogs):
+    from palette_app.gui.mainwindow import MainWindow
+
+    windows = []
+
+    def make(**kwargs):
+        settings = QSettings(str(tmp_path / f"settings{len(windows)}.ini"), QSettings.Format.IniFormat)
+        w = MainWindow(settings, **kwargs)
+        qtbot.addWidget(w)
+        w.resize(1000, 700)
+        w.show()
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.close()
+    pool = QThreadPool.globalInstance()
+    assert pool.waitForDone(20000), "a worker did not finish"
+    assert pool.activeThreadCount() == 0
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()
+
+
+@pytest.fixture(scope="session")
+def big_image_path(tmp_path_factory) -> Path:
+    """A 1400 × 900 photo (1.26 MP, larger than the 1-MP preview), as PNG."""
+    from PIL import Image
+
+    path = tmp_path_factory.mktemp("gui_images") / "big.png"
+    with Image.open(ASTRONAUT) as im:
+        im.convert("RGB").resize((1400, 900), Image.Resampling.LANCZOS).save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def rgba_image_path(tmp_path_factory) -> Path:
+    """A 300 × 200 RGBA image with a fully transparent border and soft edges."""
+    from PIL import Image
+
+    path = tmp_path_factory.mktemp("gui_images") / "rgba.png"
+    with Image.open(ASTRONAUT) as im:
+        rgb = np.asarray(im.convert("RGB").resize((300, 200)))
+    a = np.full((200, 300), 255, np.uint8)
+    a[:20] = 0
+    a[:, :15] = 0
+    a[20:30] = 128
+    Image.fromarray(np.dstack([rgb, a]), "RGBA").save(path)
+    return path
+
+
+@pytest.fixture
+def wait_preview(qtbot):
+    """``wait_preview(window, n=None)``: wait until the newest preview (with ``n``
+    colors, if given) is on screen; returns it."""
+    def wait(window, n: int | None = None, timeout: int = 15000):
+        return _wait_preview(qtbot, window, n, timeout)
+    return wait
+
+
+def _wait_preview(qtbot, window, n, timeout):
+    def done():
+        shown = window.shown
+        assert shown is not None
+        if n is not None:
+            assert shown.request.n_colors == n
+        assert shown.request.generation == window.generation
+        assert window.is_idle()
+    qtbot.waitUntil(done, timeout=timeout)
+    return window.shown
