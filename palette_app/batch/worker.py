@@ -110,10 +110,7 @@ def reduce_pixels(pixels, settings: BatchSettings, *, palette=None, callback=Non
         palette = list(settings.palette)
     if palette is not None:
         return palette_app.remap(pixels, palette, callback=callback, **kw)
-    if settings.locked:
-        locked = list(settings.locked)
-    else:
-        locked = None
+    locked = list(settings.locked) or None
     if settings.quality_target:
         result = palette_app.colors_for_quality(
             pixels, min_psnr=settings.min_psnr, max_delta_e=settings.max_delta_e,
@@ -199,13 +196,11 @@ def process_job(job: Job, settings: BatchSettings, palette_hex=None, *, cancel=N
 
     before = _file_size(job.input)
     result = None
-    pixels = None
     notes: tuple[str, ...] = ()
     try:
         img = load_image(job.input)
-        pixels = img.pixels
         notes = tuple(img.notes)
-        result = reduce_pixels(pixels, settings, palette=palette_hex,
+        result = reduce_pixels(img.pixels, settings, palette=palette_hex,
                                callback=lambda p: not stopped())
         if stopped():
             return done(CANCELLED, reason="the batch was stopped while this file was processed",
