@@ -80,6 +80,8 @@ def test_100_rapid_slider_changes(window, qtbot, wait_preview, monkeypatch):
                 active.pop()
 
     monkeypatch.setattr(palette_app, "quantize", counting)
+    gc.collect()
+    before = {id(o) for o in gc.get_objects() if isinstance(o, Worker)}
     window.open_path(ASTRONAUT)
     wait_preview(window, 16)
     shown_generations = []
@@ -101,7 +103,8 @@ def test_100_rapid_slider_changes(window, qtbot, wait_preview, monkeypatch):
     # Superseded workers (and the images they hold) are released.
     qtbot.wait(10)
     gc.collect()
-    assert [o for o in gc.get_objects() if isinstance(o, Worker)] == []
+    left = [(o.key, o.done) for o in gc.get_objects() if isinstance(o, Worker) and id(o) not in before]
+    assert left == []
 
 
 def test_every_control_updates_the_preview(window, qtbot, wait_preview):
