@@ -585,7 +585,7 @@ class MainWindow(QMainWindow):
         self.preview.set_busy("")
         self.shown = pr
         self.message_bar.hide()      # whatever failed before works now
-        self.preview.set_quantized(pr.image)
+        self.preview.set_quantized(pr.image, f"{len(pr.palette)} colors")
         pal = pr.palette
         self.swatches.set_palette(pal, self._lock_mask(pal), summary=self._summary(pr))
         psnr = f"PSNR {pr.psnr:.1f} dB · " if np.isfinite(pr.psnr) else ""

@@ -146,6 +146,7 @@ class ImagePane(QWidget):
         self.quantized: QPixmap | None = None
         self.placeholder = ""
         self.busy_text = ""
+        self.quantized_label = "Quantized"
         self._split = 0.5
         self._drag: str | None = None       # "pan" or "divider"
         self._last = QPointF()
@@ -193,7 +194,8 @@ class ImagePane(QWidget):
         vp = self.viewport
         size = self.state.image_size
         if size.isEmpty() or self.original is None:
-            self._draw_text(p, self.placeholder)
+            if self.role != "quantized":      # said once, not in both halves
+                self._draw_text(p, self.placeholder)
             p.end()
             return
         first = self.quantized if self.role == "quantized" else self.original
@@ -222,7 +224,11 @@ class ImagePane(QWidget):
         if self.role == "split":
             self._draw_divider(p)
             self._draw_label(p, "Original", left_side=True)
-            self._draw_label(p, "Quantized", left_side=False)
+            self._draw_label(p, self.quantized_label, left_side=False)
+        elif self.role == "original":
+            self._draw_label(p, "Original", left_side=True)
+        elif self.quantized is not None:
+            self._draw_label(p, self.quantized_label, left_side=True)
         if self.busy_text or (self.role != "original" and self.quantized is None):
             self._draw_label(p, self.busy_text or "Computing…", left_side=False, bottom=True)
         p.end()
@@ -377,10 +383,11 @@ class PreviewWidget(QWidget):
         size = QSize() if image is None else (full_size or image.size())
         self.state.set_image_size(size)
 
-    def set_quantized(self, image: QImage | None) -> None:
+    def set_quantized(self, image: QImage | None, label: str = "Quantized") -> None:
         pix = None if image is None else QPixmap.fromImage(image)
-        self.quantized_pane.quantized = pix
-        self.split_pane.quantized = pix
+        for pane in (self.quantized_pane, self.split_pane):
+            pane.quantized = pix
+            pane.quantized_label = label
         self.quantized_pane.update()
         self.split_pane.update()
         self.quantizedShown.emit()
