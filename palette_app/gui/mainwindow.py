@@ -431,6 +431,8 @@ class MainWindow(QMainWindow):
         info = f"{res.name} · {w} × {h} · {img.format}"
         if img.has_alpha:
             info += " · transparency"
+        if img.notes:
+            info += f" · {len(img.notes)} note{'s' if len(img.notes) > 1 else ''} ⓘ"
         ph, pw = res.preview.shape[:2]
         if (pw, ph) != (w, h):
             info += f" · preview {pw} × {ph}"

@@ -355,3 +355,76 @@ def test_close_while_busy_cancels_and_waits(make_window, qtbot, big_image_path):
     # A request after close is refused, not run.
     w.controls.colors_slider.setValue(20)
     assert not w.core_runner.pending()
+
+
+def test_click_copies_hex_and_sort_orders(window, qtbot, wait_preview):
+    window.open_path(ASTRONAUT)
+    shown = wait_preview(window, 16)
+    view = window.swatches.view
+    index = window.swatches.model.index(4)
+    rect = view.visualRect(index)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert QGuiApplication.clipboard().text() == index.data()
+    assert "Copied" in window.statusBar().currentMessage()
+    for key in ("hue", "lum", "share"):
+        window.swatches.set_sort(key)
+        assert window.swatches.model.hex_codes() == shown.palette.sorted(key).hex
+    # The order survives the next palette.
+    window.swatches.set_sort("lum")
+    window.controls.colors_slider.setValue(9)
+    shown = wait_preview(window, 9)
+    assert window.swatches.model.hex_codes() == shown.palette.sorted("lum").hex
+
+
+def test_preparing_then_ready(make_window, qtbot):
+    w = make_window()
+    assert w.activity_label.text() == "Preparing…"
+    qtbot.waitUntil(lambda: w.activity_label.text() == "", timeout=60000)
+    assert w.isVisible()
+
+
+@pytest.mark.parametrize("pixels", [
+    np.zeros((1, 1, 3), np.uint8),
+    np.full((40, 30, 3), 77, np.uint8),
+    np.zeros((16, 16, 4), np.uint8),                       # fully transparent
+    np.dstack([np.arange(256, dtype=np.uint8).reshape(16, 16)] * 3 + [np.full((16, 16), 9, np.uint8)]),
+], ids=["1x1", "one-color", "all-transparent", "translucent"])
+def test_edge_images_do_not_crash(window, qtbot, dialogs, pixels):
+    window.open_pixels(pixels, name="edge")
+    qtbot.waitUntil(lambda: (window.shown is not None and window.is_idle()) or bool(window.message_bar.text),
+                    timeout=15000)
+    assert dialogs.errors == []
+    if window.shown is not None:
+        assert window.swatches.count() == len(window.shown.palette) >= 1
+    else:
+        assert "Traceback" not in window.message_bar.text
+
+
+def test_event_loop_keeps_running_during_a_12_megapixel_export(window, qtbot, wait_preview, tmp_path):
+    rng = np.random.default_rng(0)
+    h, w = 3000, 4000
+    y, x = np.mgrid[0:h, 0:w]
+    px = np.dstack([(x * 255 // w), (y * 255 // h), ((x + y) * 127 // (w + h))]).astype(np.uint8)
+    px = np.clip(px.astype(np.int16) + rng.integers(-8, 9, px.shape), 0, 255).astype(np.uint8)
+    window.open_pixels(px, name="big")
+    shown = wait_preview(window, 16, timeout=30000)
+    assert shown.request.pixels.shape[0] * shown.request.pixels.shape[1] <= 1_000_000
+    import time as _time
+
+    ticks = []
+    from PySide6.QtCore import QTimer
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(_time.perf_counter()))
+    timer.start()
+    progress = []
+    with qtbot.waitSignal(window.exportFinished, timeout=60000) as blocker:
+        w_ = window.export("image", tmp_path / "big.bmp")
+        w_.signals.progress.connect(progress.append)
+    timer.stop()
+    assert blocker.args[0].size == (4000, 3000)
+    gaps = np.diff(ticks)
+    assert len(ticks) > 5
+    assert gaps.max() < 0.25, f"the event loop stalled for {gaps.max():.2f} s"
+    assert progress and progress[-1] == 1.0
