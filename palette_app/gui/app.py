@@ -50,7 +50,7 @@ def main(image_path: str | os.PathLike | None = None, argv: Sequence[str] | None
     Called as ``main()`` (from ``palette-app gui IMAGE``), only the program
     name of ``sys.argv`` reaches Qt.
     """
-    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtCore import QCoreApplication, QThreadPool
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
@@ -71,6 +71,9 @@ def main(image_path: str | os.PathLike | None = None, argv: Sequence[str] | None
         args = _parse(list(argv)[1:] if existing is not None else app.arguments()[1:])
         if image_path is None and args.image:
             image_path = args.image
+    # Keep pool threads alive between previews: a new thread pays again for the
+    # core's per-thread scratch tables (about 15 ms on a 1-MP preview).
+    QThreadPool.globalInstance().setExpiryTimeout(-1)
     window = MainWindow()
     _install_excepthook(window)
     window.show()

@@ -240,8 +240,6 @@ class SerialRunner(QObject):
     def _on_finished(self) -> None:
         sender = self.sender()
         worker = next((w for w in self._alive if w.signals is sender), None)
-        if worker is None:
-            worker = self._running if self._running is not None and self._running.signals is sender else None
         self._alive.discard(worker)
         if worker is self._running:
             self._running = None
