@@ -411,7 +411,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opening {request.name or 'image'}…")
         w = Worker(load_job, request, key="load")
         w.signals.result.connect(self._on_loaded)
-        w.signals.error.connect(lambda e, r=request: self._on_load_error(r, e))
+        w.signals.error.connect(self._on_load_error)
         self.io_runner.submit(w)
 
     def _on_loaded(self, res: LoadResult) -> None:
@@ -452,7 +452,8 @@ class MainWindow(QMainWindow):
         self.imageLoaded.emit(res)
         self._submit_preview()
 
-    def _on_load_error(self, request: LoadRequest, e: BaseException) -> None:
+    def _on_load_error(self, e: BaseException) -> None:
+        request = getattr(self.sender(), "request", None)
         if request is not self._load_request:
             return
         if getattr(e, "kind", None) in ("not_found", "not_a_file") and request.path:
@@ -574,7 +575,7 @@ class MainWindow(QMainWindow):
         self._preview_started = time.perf_counter()
         w = Worker(preview_job, req, key="preview")
         w.signals.result.connect(self._on_preview)
-        w.signals.error.connect(lambda e, r=req: self._on_preview_error(r, e))
+        w.signals.error.connect(self._on_preview_error)
         self.core_runner.submit(w)
         if not self._busy_timer.isActive():
             self._busy_timer.start()
@@ -595,8 +596,9 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.previewUpdated.emit(pr)
 
-    def _on_preview_error(self, req: QuantizeRequest, e: BaseException) -> None:
-        if req.generation != self.generation:
+    def _on_preview_error(self, e: BaseException) -> None:
+        req = getattr(self.sender(), "request", None)
+        if req is None or req.generation != self.generation:
             return
         self._busy_timer.stop()
         self.preview.set_busy("")

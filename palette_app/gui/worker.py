@@ -114,6 +114,9 @@ class Worker(QRunnable):
         self.request = request
         self.key = key
         self.signals = WorkerSignals()
+        # Slots find the request through `self.sender().request`, so they can be
+        # bound methods (disconnected with their receiver), not lambdas.
+        self.signals.request = request
         self._cancel = threading.Event()
         self._done = threading.Event()
         self._last_progress = -1.0

@@ -428,3 +428,22 @@ def test_event_loop_keeps_running_during_a_12_megapixel_export(window, qtbot, wa
     assert len(ticks) > 5
     assert gaps.max() < 0.25, f"the event loop stalled for {gaps.max():.2f} s"
     assert progress and progress[-1] == 1.0
+
+
+def test_preview_failure_is_a_message_then_recovers(window, qtbot, wait_preview, dialogs, monkeypatch):
+    window.open_path(ASTRONAUT)
+    wait_preview(window, 16)
+    real = palette_app.quantize
+
+    def failing(*args, **kwargs):
+        raise ValueError("the color engine said no")
+
+    monkeypatch.setattr(palette_app, "quantize", failing)
+    window.controls.colors_slider.setValue(10)
+    qtbot.waitUntil(lambda: "said no" in window.message_bar.text)
+    assert dialogs.errors == []                     # in the window, not a pop-up per slider step
+    assert window.shown.request.n_colors == 16      # the last good preview stays
+    monkeypatch.setattr(palette_app, "quantize", real)
+    window.controls.colors_slider.setValue(11)
+    wait_preview(window, 11)
+    assert not window.message_bar.isVisible()
