@@ -11,6 +11,7 @@ import os
 import sys
 import time
 import traceback
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -191,6 +192,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
+        self._restore_choices()
         if warmup:
             self._start_warmup()
 
@@ -777,10 +779,45 @@ class MainWindow(QMainWindow):
         waiting = self._coalesce.isActive() and self._dirty
         return not (self.core_runner.busy or self.io_runner.busy or waiting)
 
+    def _save_choices(self) -> None:
+        """Remember the controls, the swatch order and the preview layout."""
+        for key, value in asdict(self.controls.settings()).items():
+            self._settings.setValue(f"controls/{key}", value)
+        self._settings.setValue("view/sort", self.swatches.model.sort_key)
+        self._settings.setValue("view/split", self.preview.mode == "split")
+
+    def _restore_choices(self) -> None:
+        s = self._settings
+        base = Settings()
+        values = {}
+        for f in fields(Settings):
+            raw = s.value(f"controls/{f.name}")
+            if raw is None:
+                continue
+            default = getattr(base, f.name)
+            try:
+                if isinstance(default, bool):
+                    values[f.name] = str(raw).lower() in ("true", "1")
+                else:
+                    values[f.name] = type(default)(raw)
+            except (TypeError, ValueError):
+                continue
+        if values:
+            try:
+                self.controls.set_settings(replace(base, **values))
+            except (TypeError, ValueError):
+                pass
+        sort = s.value("view/sort")
+        if sort in ("share", "hue", "lum"):
+            self.swatches.set_sort(sort)
+        if str(s.value("view/split", "false")).lower() in ("true", "1"):
+            self.set_split_view(True)
+
     def closeEvent(self, event) -> None:  # noqa: N802
         self._coalesce.stop()
         self._busy_timer.stop()
         self._settings.setValue("window/geometry", self.saveGeometry())
+        self._save_choices()
         # Cancel cooperatively, then wait for the running workers to return.
         self.io_runner.close(timeout=10.0)
         self.core_runner.close(timeout=30.0)

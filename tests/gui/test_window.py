@@ -447,3 +447,25 @@ def test_preview_failure_is_a_message_then_recovers(window, qtbot, wait_preview,
     window.controls.colors_slider.setValue(11)
     wait_preview(window, 11)
     assert not window.message_bar.isVisible()
+
+
+def test_choices_are_remembered(qtbot, tmp_path, dialogs):
+    from PySide6.QtCore import QSettings
+
+    from palette_app.gui.mainwindow import MainWindow
+
+    path = str(tmp_path / "remember.ini")
+    w = MainWindow(QSettings(path, QSettings.Format.IniFormat), warmup=False)
+    qtbot.addWidget(w)
+    w.controls.colors_slider.setValue(42)
+    w.controls.seed_spin.setValue(5)
+    w.swatches.set_sort("hue")
+    w.set_split_view(True)
+    w.close()
+    w2 = MainWindow(QSettings(path, QSettings.Format.IniFormat), warmup=False)
+    qtbot.addWidget(w2)
+    s = w2.controls.settings()
+    assert (s.n_colors, s.random_state) == (42, 5)
+    assert w2.swatches.model.sort_key == "hue"
+    assert w2.preview.mode == "split" and w2.split_action.isChecked()
+    w2.close()
