@@ -189,7 +189,8 @@ def _add_quantize(sub) -> None:
                       help="speed against quality (default: default)")
     run = q.add_argument_group("running")
     run.add_argument("-j", "--jobs", type=_jobs, metavar="N",
-                     help="parallel worker processes (default: the number of cores)")
+                     help="parallel worker processes (default: the number of cores; with "
+                          "--scheduler the cluster decides)")
     run.add_argument("--executor", choices=("local", "dask"), default=None,
                      help="local processes (default) or a Dask cluster")
     run.add_argument("--scheduler", metavar="ADDRESS",
