@@ -22,7 +22,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -42,7 +41,8 @@ def make_image(size: int, folder: Path, source: Path | None) -> Path:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--size", type=int, default=1000, help="side of the square test image (default 1000: 1 MP)")
+    ap.add_argument("--size", type=int, default=1000,
+                    help="side of the square test image (default 1000: 1 MP)")
     ap.add_argument("--repeat", type=int, default=15, help="slider changes per color count")
     ap.add_argument("--image", type=Path, help="photo to resize (default assets/astronaut.png)")
     args = ap.parse_args(argv)
@@ -112,12 +112,12 @@ def main(argv=None) -> int:
         for i in range(args.repeat):
             start = n - 1 if i % 2 == 0 else n + 1 if n < 256 else n - 2
             window.controls.colors_slider.setValue(start)
-            wait_for(lambda: window.is_idle() and window.shown is not None
+            wait_for(lambda start=start: window.is_idle() and window.shown is not None
                      and window.shown.request.n_colors == start)
             painted.clear()
             clock.restart()
             window.controls.colors_slider.setValue(n)
-            wait_for(lambda: painted and painted[-1][1].request.n_colors == n)
+            wait_for(lambda n=n: bool(painted) and painted[-1][1].request.n_colors == n)
             totals.append(painted[-1][0])
             computes.append(painted[-1][1].seconds * 1000)
         rows.append((n, totals, computes))
@@ -131,14 +131,16 @@ def main(argv=None) -> int:
         return f"{statistics.median(xs):6.0f} {xs[0]:6.0f} {p90:6.0f}"
 
     cpus = os.cpu_count()
-    print(f"Palette App GUI latency, {w} × {h} preview ({w * h / 1e6:.2f} MP), Qt {os.environ['QT_QPA_PLATFORM']}, "
+    print(f"Palette App GUI latency, {w} × {h} preview ({w * h / 1e6:.2f} MP), "
+          f"Qt {os.environ['QT_QPA_PLATFORM']}, "
           f"{cpus} CPUs, {args.repeat} changes per row")
     print(f"window created and shown:              {shown_ms:6.0f} ms")
     print(f"window shown -> first preview painted: {first_ms - shown_ms:6.0f} ms "
           f"(of which quantize {first_pr.seconds * 1000:.0f} ms)")
     print("slider change -> preview painted     median    min    p90   (worker: median)")
     for n, totals, computes in rows:
-        print(f"  {n:3d} colors                          {fmt(totals)}   ({statistics.median(computes):.0f} ms)")
+        worker = statistics.median(computes)
+        print(f"  {n:3d} colors                          {fmt(totals)}   ({worker:.0f} ms)")
     return 0
 
 

@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (
 
 from palette_app.gui import dialogs
 from palette_app.gui.controls import ControlsPanel, Settings
+from palette_app.gui.document import Document
 from palette_app.gui.preview import PreviewWidget
 from palette_app.gui.swatches import SwatchPanel
 from palette_app.gui.worker import (
     CORE_FEATURES, ExportRequest, ExportResult, LoadRequest, LoadResult, PreviewResult,
-    QuantizeRequest, SerialRunner, Worker, export_job, load_job, preview_job, warmup_job,
+    SerialRunner, Worker, export_job, load_job, preview_job, warmup_job,
 )
 
 __all__ = ["MainWindow"]
@@ -162,10 +163,7 @@ class MainWindow(QMainWindow):
         self._settings = settings if settings is not None else QSettings()
         self.core_runner = SerialRunner(self)   # everything that enters Numba, one at a time
         self.io_runner = SerialRunner(self)     # decoding files (Pillow only)
-        self.loaded: LoadResult | None = None
-        self.shown: PreviewResult | None = None
-        self.locked: list[str] = []
-        self.generation = 0
+        self.document = Document(self)
         self._load_request: LoadRequest | None = None
         self._dirty = False
         self._ready = not warmup
@@ -177,6 +175,10 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._update_actions()
+        self.document.imageChanged.connect(self._show_image)
+        self.document.previewChanged.connect(self._show_preview)
+        self.document.settingsChanged.connect(self.request_preview)
+        self.document.lockedChanged.connect(self._locked_changed)
 
         self._coalesce = QTimer(self)
         self._coalesce.setSingleShot(True)
@@ -250,7 +252,7 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.info_label)
         sb.addPermanentWidget(self.zoom_label)
 
-        self.controls.settingsChanged.connect(self._settings_changed)
+        self.controls.settingsChanged.connect(lambda s: self.document.set_settings(s))
         self.swatches.hexCopied.connect(lambda h: self.statusBar().showMessage(f"Copied {h}", 3000))
         self.swatches.lockToggled.connect(self.set_locked)
         self.swatches.editRequested.connect(self.edit_color)
@@ -416,13 +418,34 @@ class MainWindow(QMainWindow):
         w.signals.error.connect(self._on_load_error)
         self.io_runner.submit(w)
 
+    # -- state, kept by the document ----------------------------------------------
+    @property
+    def loaded(self) -> LoadResult | None:
+        return self.document.image
+
+    @property
+    def shown(self) -> PreviewResult | None:
+        return self.document.shown
+
+    @property
+    def locked(self) -> list[str]:
+        return list(self.document.locked)
+
+    @property
+    def generation(self) -> int:
+        return self.document.generation
+
     def _on_loaded(self, res: LoadResult) -> None:
         if res.request is not self._load_request:
             return  # a newer open superseded this one
-        self.loaded = res
-        self.shown = None
-        self.locked = []
-        self.generation += 1           # results for the previous image are stale now
+        img = res.image
+        if img.path is not None:
+            self._add_recent(str(img.path))
+            self._settings.setValue("dirs/open", str(Path(img.path).parent))
+        self.document.set_image(res)
+        self.imageLoaded.emit(res)
+
+    def _show_image(self, res: LoadResult) -> None:
         self.message_bar.hide()
         img = res.image
         w, h = img.size
@@ -447,11 +470,9 @@ class MainWindow(QMainWindow):
         notes = " ".join(img.notes)
         self.statusBar().showMessage(f"Opened {res.name}" + (f" — {notes}" if notes else ""),
                                      15000 if notes else 4000)
-        if img.path is not None:
-            self._add_recent(str(img.path))
-            self._settings.setValue("dirs/open", str(Path(img.path).parent))
         self._update_actions()
-        self.imageLoaded.emit(res)
+        self._coalesce.stop()
+        self._dirty = False
         self._submit_preview()
 
     def _on_load_error(self, e: BaseException) -> None:
@@ -535,10 +556,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(files))
 
     # ------------------------------------------------------------------ preview
-    def _settings_changed(self, _settings: Settings) -> None:
-        self.request_preview()
-
-    def request_preview(self) -> None:
+    def request_preview(self, *_args) -> None:
         """Ask for a new preview: the first change goes out at once, changes that
         follow within :data:`COALESCE_MS` are merged into one request."""
         if self._coalesce.isActive():
@@ -553,21 +571,10 @@ class MainWindow(QMainWindow):
             self._dirty = False
             self._submit_preview()
 
-    def current_request(self) -> QuantizeRequest | None:
-        if self.loaded is None:
-            return None
-        s = self.controls.settings()
-        return QuantizeRequest(
-            pixels=self.loaded.preview, n_colors=s.n_colors, random_state=s.random_state,
-            space=s.space, dither=s.dither, dither_strength=s.dither_strength,
-            dither_smooth_only=s.dither_smooth_only, locked=tuple(self.locked),
-            generation=self.generation)
-
     def _submit_preview(self) -> None:
-        if self.loaded is None:
+        req = self.document.next_request()
+        if req is None:
             return
-        self.generation += 1
-        req = self.current_request()
         if len(req.locked) > req.n_colors:
             self.show_error("Too many locked colors",
                             f"{len(req.locked)} colors are locked, which do not fit in {req.n_colors} "
@@ -583,24 +590,23 @@ class MainWindow(QMainWindow):
             self._busy_timer.start()
 
     def _on_preview(self, pr: PreviewResult) -> None:
-        req = pr.request
-        if req.generation != self.generation or self.loaded is None or req.pixels is not self.loaded.preview:
-            return  # stale: a newer request is on its way
+        # The document drops a stale result (a newer request is on its way).
+        self.document.accept(pr)
+
+    def _show_preview(self, pr: PreviewResult) -> None:
         self._busy_timer.stop()
         self.preview.set_busy("")
-        self.shown = pr
         self.message_bar.hide()      # whatever failed before works now
         self.preview.set_quantized(pr.image, f"{len(pr.palette)} colors")
         pal = pr.palette
-        self.swatches.set_palette(pal, self._lock_mask(pal), summary=self._summary(pr))
+        self.swatches.set_palette(pal, self.document.lock_mask(pal), summary=self._summary(pr))
         psnr = f"PSNR {pr.psnr:.1f} dB · " if np.isfinite(pr.psnr) else ""
         self.quality_label.setText(f"{psnr}{pr.seconds * 1000:.0f} ms")
         self._update_actions()
         self.previewUpdated.emit(pr)
 
     def _on_preview_error(self, e: BaseException) -> None:
-        req = getattr(self.sender(), "request", None)
-        if req is None or req.generation != self.generation:
+        if not self.document.is_current(getattr(self.sender(), "request", None)):
             return
         self._busy_timer.stop()
         self.preview.set_busy("")
@@ -617,13 +623,6 @@ class MainWindow(QMainWindow):
             text += f" · {len(self.locked)} locked"
         return text
 
-    def _lock_mask(self, palette) -> np.ndarray:
-        locked = set(self.locked)
-        mask = np.array([h[:7] in locked for h in palette.hex], bool)
-        if palette.alpha is not None:
-            mask &= palette.alpha == 255
-        return mask | np.asarray(palette.locked, bool)
-
     def _step_colors(self, step: int) -> None:
         self.controls.set_n_colors(self.controls.settings().n_colors + step)
 
@@ -633,16 +632,13 @@ class MainWindow(QMainWindow):
         if self.shown is None:
             return
         hexcode = self.shown.palette.hex[index][:7]
-        if locked and hexcode not in self.locked:
-            self.locked.append(hexcode)
-        elif not locked and hexcode in self.locked:
-            self.locked.remove(hexcode)
+        self.document.set_locked(hexcode, locked)
         self.statusBar().showMessage(f"{'Locked' if locked else 'Unlocked'} {hexcode}", 3000)
-        self._update_actions()
-        self.request_preview()
 
     def unlock_all(self) -> None:
-        self.locked = []
+        self.document.unlock_all()
+
+    def _locked_changed(self, _locked) -> None:
         self._update_actions()
         self.request_preview()
 
@@ -656,15 +652,8 @@ class MainWindow(QMainWindow):
         if color is None:
             return
         new = f"#{color.red():02x}{color.green():02x}{color.blue():02x}"
-        locked = [h for h in self.locked if h != new]
-        if old in locked:
-            locked[locked.index(old)] = new
-        else:
-            locked.append(new)
-        self.locked = locked
         self.statusBar().showMessage(f"{old} → {new} (locked)", 4000)
-        self._update_actions()
-        self.request_preview()
+        self.document.replace_color(old, new)
 
     # ------------------------------------------------------------------ export
     def export_palette_dialog(self) -> None:
@@ -728,7 +717,7 @@ class MainWindow(QMainWindow):
 
     def _export_palette(self):
         pal = self.shown.palette
-        return pal.with_locked(self._lock_mask(pal))
+        return pal.with_locked(self.document.lock_mask(pal))
 
     def cancel_export(self) -> None:
         if self._export_worker is not None:

@@ -99,8 +99,8 @@ class SwatchModel(QAbstractListModel):
         return [self._hex[i] for i in self._order]
 
     # -- Qt model --------------------------------------------------------------------
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else int(self._order.size)
+    def rowCount(self, parent: QModelIndex | None = None) -> int:  # noqa: N802
+        return 0 if parent is not None and parent.isValid() else int(self._order.size)
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < self._order.size:

@@ -151,7 +151,8 @@ def test_preview_pixmap_is_stretched_over_the_full_size(preview):
     preview.zoom_actual()
     img = preview.original_pane.grab().toImage()
     # At 100 % a 1000-pixel-wide image fills the pane completely.
-    assert all(img.pixelColor(x, img.height() // 2).red() == 255 for x in (1, img.width() // 2, img.width() - 2))
+    y = img.height() // 2
+    assert all(img.pixelColor(x, y).red() == 255 for x in (1, img.width() // 2, img.width() - 2))
 
 
 def test_transparent_images_show_a_checkerboard(preview):
