@@ -1,9 +1,11 @@
 """The main window: open an image, tune the palette live, export both.
 
-Flow: controls and swatches emit signals; the window turns the current state
-into an immutable :class:`~palette_app.gui.worker.QuantizeRequest` and hands
-it to a :class:`~palette_app.gui.worker.SerialRunner`. Results come back as
-signals; only the one for the newest request (its ``generation``) is shown.
+Flow: the controls and swatches emit signals; the window applies them to the
+:class:`~palette_app.gui.document.Document` (the model), whose signals the
+views follow. For a preview the document makes an immutable
+:class:`~palette_app.gui.worker.QuantizeRequest`, which the window hands to a
+:class:`~palette_app.gui.worker.SerialRunner`; results come back as signals,
+and the document accepts only the one for the newest request.
 """
 from __future__ import annotations
 
