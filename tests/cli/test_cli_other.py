@@ -77,6 +77,15 @@ def test_gui_that_cannot_start_is_a_clear_error(tools):
     assert r.returncode == 1 and "nope.png" in r.stderr
 
 
+def test_no_display_is_a_clear_error(cli_cmd):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    if sys.platform.startswith(("win", "darwin")):
+        pytest.skip("there is always a display")
+    r = subprocess.run(cli_cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 1 and "no display" in r.stderr and "palette-app --help" in r.stderr
+
+
 def test_help_for_every_command(cli):
     for command in ([], ["quantize"], ["palette"], ["elbow"], ["gui"]):
         r = cli(*command, "--help")
