@@ -19,21 +19,7 @@ try:
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-from palette_app.core import (  # noqa: E402
-    Cancelled,
-    ElbowCurve,
-    MiniBatchKMeans,
-    Palette,
-    QuantizeResult,
-    colors_for_quality,
-    elbow,
-    quantize,
-    remap,
-    shared_palette,
-    warmup,
-)
-
-__all__ = [
+_CORE_NAMES = (
     "Cancelled",
     "ElbowCurve",
     "MiniBatchKMeans",
@@ -45,5 +31,21 @@ __all__ = [
     "remap",
     "shared_palette",
     "warmup",
-    "__version__",
-]
+)
+
+__all__ = [*_CORE_NAMES, "__version__"]
+
+
+def __getattr__(name: str):
+    # Lazy: ``import palette_app`` stays cheap and does not load Numba, so a
+    # worker process can still choose its thread count (NUMBA_NUM_THREADS)
+    # after importing the package, and ``palette-app --help`` starts fast.
+    if name in _CORE_NAMES:
+        import palette_app.core as core
+
+        return getattr(core, name)
+    raise AttributeError(f"module 'palette_app' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
