@@ -49,6 +49,16 @@ class Dialogs:
         return self.color_answers.pop(0) if self.color_answers else None
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _kernels_compiled():
+    """Compile the core's kernels once, before any window: on a fresh clone (CI)
+    Numba's disk cache is empty and the first compile takes 20 s or more, which
+    must not count against the waits below."""
+    import palette_app
+
+    palette_app.warmup()
+
+
 @pytest.fixture
 def dialogs(monkeypatch) -> Dialogs:
     from palette_app.gui import dialogs as module
@@ -118,7 +128,7 @@ def rgba_image_path(tmp_path_factory) -> Path:
 def wait_preview(qtbot):
     """``wait_preview(window, n=None)``: wait until the newest preview (with ``n``
     colors, if given) is on screen; returns it."""
-    def wait(window, n: int | None = None, timeout: int = 15000):
+    def wait(window, n: int | None = None, timeout: int = 30000):
         return _wait_preview(qtbot, window, n, timeout)
     return wait
 
