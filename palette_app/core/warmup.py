@@ -22,7 +22,7 @@ def warmup() -> float:
         if _done.is_set():
             return 0.0
         t0 = time.perf_counter()
-        from palette_app.core import colorspace, metrics
+        from palette_app.core import colorspace, dither, metrics
         from palette_app.core.estimator import MiniBatchKMeans
         from palette_app.core.histogram import color_histogram, reduce_histogram
         from palette_app.core.colorspace import SPACES
@@ -41,13 +41,15 @@ def warmup() -> float:
             remap(img, r.palette)
         for space in SPACES:
             quantize(rgb, 6, space=space, locked=["#ff0000"])
+        for kind in ("fs", "ordered"):
+            quantize(rgba, 6, dither=kind, dither_smooth_only=True)
         from palette_app.core.elbow import elbow
 
         elbow(rgb, 6)
         # Paths the tiny image does not reach: the grid and the mini-batch phase.
         X = rng.random((4096, 3), dtype=np.float32) * 255
         MiniBatchKMeans(8, n_init=1, batch_size=64, random_state=0).fit(X)
-        for mod in (colorspace, metrics):
+        for mod in (colorspace, metrics, dither):
             fn = getattr(mod, "_warm_up", None)
             if fn is not None:
                 fn()

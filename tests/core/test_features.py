@@ -172,3 +172,39 @@ def test_quality_target_uses_the_fewest_colors(china, target):
 def test_quality_target_needs_a_target(china):
     with pytest.raises(ValueError, match="target"):
         colors_for_quality(china)
+
+
+# ---------------------------------------------------------------- dithering through quantize/remap
+@pytest.mark.parametrize("kind", ["fs", "ordered"])
+def test_dithered_quantize_uses_only_the_palette_and_lowers_low_pass_error(kind):
+    x = np.linspace(0, 255, 256)
+    img = np.dstack([np.tile(x, (64, 1)), np.tile(x[::-1], (64, 1)), np.full((64, 256), 90.0)]).astype(np.uint8)
+    plain = quantize(img, 4)
+    dith = quantize(img, 4, dither=kind)
+    assert dith.palette.hex == plain.palette.hex
+    assert dith.indices.max() < len(dith.palette)
+
+    def blur(a):
+        k = np.ones(7) / 7
+        a = a.astype(float)
+        a = np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), 1, a)
+        return np.apply_along_axis(lambda c: np.convolve(c, k, mode="same"), 0, a)
+
+    def lowpass_err(r):
+        return np.abs(blur(r.to_rgb()) - blur(img))[8:-8, 8:-8].mean()
+
+    assert lowpass_err(dith) < lowpass_err(plain)
+    assert dith.psnr > 10  # metrics measured per pixel for dithered results
+
+
+def test_dithering_keeps_locked_pixels_and_transparency():
+    rng = np.random.default_rng(1)
+    img = np.dstack([rng.integers(0, 256, (40, 40, 3)), np.full((40, 40), 255)]).astype(np.uint8)
+    img[:5, :5, :3] = [255, 0, 0]
+    img[-5:, -5:, 3] = 0
+    r = quantize(img, 8, dither="fs", locked=["#ff0000"])
+    red = r.palette.hex.index("#ff0000")
+    assert np.all(r.indices[:5, :5] == red)
+    assert np.all(r.indices[-5:, -5:] == r.transparent_index)
+    rm = remap(img, r.palette, dither="ordered")
+    assert np.all(rm.indices[-5:, -5:] == rm.transparent_index)
