@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
                 epilog="Exit codes: 0 done, 1 some file could not be read or written, "
                        "2 usage error, 130 interrupted. 'palette-app COMMAND --help' for more.")
     p.add_argument("--version", action="version", version=f"palette-app {__version__}")
+    p.add_argument("--self-test", action="store_true",
+                   help="check the installation: load the sample image, quantize it, write and read "
+                        "back the result (headless); exit 0 when all is well")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     g = sub.add_parser("gui", help="open the desktop app",
@@ -245,6 +248,10 @@ def _run_elbow(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test:
+        from palette_app.selftest import run_self_test
+
+        return run_self_test()
     if args.command is None:
         return _run_gui(argparse.Namespace(image=None))
     try:
