@@ -6,12 +6,12 @@ import math
 import os
 import sys
 
-from palette_app.cli.main import EXIT_OK, UsageError, fail
+from palette_app.cli.main import EXIT_OK, UsageError, fail, load_or_fail
 
 
 def run_elbow(args) -> int:
     import palette_app
-    from palette_app.io import ImageLoadError, OutputExistsError, atomic_write, load_image
+    from palette_app.io import OutputExistsError, atomic_write
 
     if args.min >= args.max:
         raise UsageError(f"--min ({args.min}) must be smaller than --max ({args.max})")
@@ -20,12 +20,9 @@ def run_elbow(args) -> int:
             raise UsageError(f"{args.plot}: the plot is a PNG image; name it .png")
         if os.path.lexists(args.plot) and not args.overwrite:
             return fail(f"{args.plot}: the file already exists; pass --overwrite to replace it")
-    try:
-        img = load_image(args.image)
-    except ImageLoadError as e:
-        return fail(str(e))
-    for note in img.notes:
-        sys.stderr.write(f"note: {note}\n")
+    img, code = load_or_fail(args.image)
+    if img is None:
+        return code
     kw = {} if args.space is None else {"space": args.space}
     try:
         curve = palette_app.elbow(img.pixels, k_max=args.max, k_min=args.min,

@@ -26,6 +26,21 @@ def fail(message: str, code: int = EXIT_FAILED) -> int:
     return code
 
 
+def load_or_fail(path, *, quiet: bool = False):
+    """Load an image for a command: (LoadedImage, None), or (None, exit code) after a
+    one-line error naming the file. Load notes go to stderr unless ``quiet``."""
+    from palette_app.io import ImageLoadError, load_image
+
+    try:
+        img = load_image(path)
+    except ImageLoadError as e:
+        return None, fail(str(e))
+    if not quiet:
+        for note in img.notes:
+            sys.stderr.write(f"note: {note}\n")
+    return img, None
+
+
 # -- argument types -----------------------------------------------------------
 
 def _n_colors(text: str) -> int:

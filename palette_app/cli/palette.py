@@ -3,22 +3,19 @@ from __future__ import annotations
 
 import sys
 
-from palette_app.cli.main import EXIT_OK, fail
+from palette_app.cli.main import EXIT_OK, fail, load_or_fail
 
 
 def run_palette(args) -> int:
     from palette_app.cli.table import print_palette
     from palette_app.core import quantize
-    from palette_app.io import ImageLoadError, OutputExistsError, PaletteFormatError, load_image, write_palette
+    from palette_app.io import OutputExistsError, PaletteFormatError, write_palette
 
     if args.format and args.output is None:
         return fail("--format needs -o/--output FILE", 2)
-    try:
-        img = load_image(args.image)
-    except ImageLoadError as e:
-        return fail(str(e))
-    for note in img.notes:
-        sys.stderr.write(f"note: {note}\n")
+    img, code = load_or_fail(args.image)
+    if img is None:
+        return code
     kw = {} if args.space is None else {"space": args.space}
     result = quantize(img.pixels, args.colors, random_state=args.seed, effort=args.effort, **kw)
     palette = result.palette

@@ -160,16 +160,3 @@ def labels_via_points(colors, point_of, points, state, palette):
         labels[idx] = lab
         d2[idx] = dd
     return labels, d2
-
-
-def nearest_labels(colors: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact nearest palette entry (sRGB, squared Euclidean) for each color.
-
-    colors : (m, 3) uint8; palette : (k, 3) uint8, k <= 256.
-    Returns (labels (m,) uint8, squared distances (m,) float32). Ties go to
-    the lowest palette index.
-    """
-    from palette_app.core.kmeans import assign_labels
-
-    labels, d2 = assign_labels(np.asarray(colors, np.float32), np.asarray(palette, np.float32))
-    return labels.astype(np.uint8), d2

@@ -55,7 +55,3 @@ def warmup() -> float:
                 fn()
         _done.set()
         return time.perf_counter() - t0
-
-
-def is_warm() -> bool:
-    return _done.is_set()
