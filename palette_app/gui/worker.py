@@ -25,9 +25,10 @@ import importlib
 import inspect
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
@@ -45,6 +46,7 @@ __all__ = [
     "ExportResult",
     "LoadRequest",
     "LoadResult",
+    "PaletteLoadRequest",
     "PreviewResult",
     "QuantizeRequest",
     "SerialRunner",
@@ -53,6 +55,7 @@ __all__ = [
     "downscale",
     "export_job",
     "load_job",
+    "palette_load_job",
     "preview_job",
     "warmup_job",
 ]
@@ -156,7 +159,7 @@ class Worker(QRunnable):
                 out = self.fn(self.request, self._progress)
             except Cancelled:
                 return
-            except Exception as e:  # reported to the UI, never raised into Qt
+            except Exception as e:  # noqa: BLE001  (reported to the UI, never raised into Qt)
                 if not self._cancel.is_set():
                     self.signals.error.emit(e)
                 return
@@ -257,6 +260,8 @@ class QuantizeRequest:
     """Everything a preview needs; immutable, so a worker never sees it change.
 
     pixels : (H, W, 3|4) uint8, read-only (the preview-sized image).
+    palette : a fixed palette to map the image to (no clustering; ``n_colors``,
+    ``random_state``, ``effort`` and ``locked`` are then unused), or None.
     generation : increases with every request; the window shows a result only
     when its generation is the newest one.
     """
@@ -270,6 +275,7 @@ class QuantizeRequest:
     dither_smooth_only: bool = False
     locked: tuple[str, ...] = ()
     effort: str = "default"
+    palette: Palette | None = None
     generation: int = 0
 
     def quantize_kwargs(self) -> dict[str, Any]:
@@ -329,6 +335,13 @@ class LoadResult:
         if self.image.path is not None:
             return Path(self.image.path).name
         return self.request.name or "image"
+
+
+@dataclass(frozen=True, eq=False)
+class PaletteLoadRequest:
+    """Read a palette file to apply it."""
+
+    path: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -444,10 +457,15 @@ def load_job(request: LoadRequest, progress: Callable[[float], bool]) -> LoadRes
 
 
 def preview_job(request: QuantizeRequest, progress: Callable[[float], bool]) -> PreviewResult:
-    """Quantize the preview image; the result comes with a ``QImage`` to show."""
+    """Quantize the preview image (or map it to the request's fixed palette);
+    the result comes with a ``QImage`` to show."""
     t0 = time.perf_counter()
-    result = palette_app.quantize(request.pixels, int(request.n_colors), callback=progress,
-                                  **request.quantize_kwargs())
+    if request.palette is not None:
+        result = palette_app.remap(request.pixels, request.palette, callback=progress,
+                                   **request.remap_kwargs())
+    else:
+        result = palette_app.quantize(request.pixels, int(request.n_colors), callback=progress,
+                                      **request.quantize_kwargs())
     if not progress(1.0):
         raise Cancelled("preview was superseded")
     image = indexed_qimage(result.indices, result.palette)
@@ -456,6 +474,20 @@ def preview_job(request: QuantizeRequest, progress: Callable[[float], bool]) -> 
     except ValueError:
         psnr = float("nan")
     return PreviewResult(request, result, image, psnr, time.perf_counter() - t0)
+
+
+def palette_load_job(request: PaletteLoadRequest, progress: Callable[[float], bool]):
+    """Read a palette file (:func:`palette_app.io.read_palette`); a ``LoadedPalette``."""
+    from palette_app.io import read_palette
+
+    progress(0.0)
+    pal = read_palette(request.path)
+    if len(pal) == 0:
+        raise ValueError("the file holds no colors")
+    if len(pal) > 256:
+        raise ValueError(f"it has {len(pal)} colors; an image can use at most 256")
+    progress(1.0)
+    return pal
 
 
 def match_palette(pixels: np.ndarray, palette: Palette, settings: QuantizeRequest,
