@@ -5,7 +5,7 @@ import argparse
 import os
 import sys
 import traceback
-from typing import Sequence
+from collections.abc import Sequence
 
 __all__ = ["main"]
 
@@ -50,7 +50,7 @@ def main(image_path: str | os.PathLike | None = None, argv: Sequence[str] | None
     Called as ``main()`` (from ``palette-app gui IMAGE``), only the program
     name of ``sys.argv`` reaches Qt.
     """
-    from PySide6.QtCore import QCoreApplication, QThreadPool
+    from PySide6.QtCore import QCoreApplication, Qt, QThreadPool
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
@@ -64,6 +64,12 @@ def main(image_path: str | os.PathLike | None = None, argv: Sequence[str] | None
     QCoreApplication.setApplicationName("Palette App")
     QCoreApplication.setApplicationVersion(__version__)
     existing = QApplication.instance()
+    if existing is None:
+        # Before the application exists (Qt reads it once): use the screen's exact
+        # scale (1.25, 1.5, …) rather than rounding it, so the preview's "100 %"
+        # is one image pixel per device pixel and nothing is resampled twice.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = existing or QApplication(qt_argv)
     QGuiApplication.setDesktopFileName("palette-app")
     if argv is not None:

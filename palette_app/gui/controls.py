@@ -10,7 +10,14 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
     QWidget,
 )
 
@@ -129,7 +136,7 @@ class ControlsPanel(QWidget):
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed_spin, 1)
         seed_row.addWidget(self.reseed_button)
-        form.addRow(label("S&eed", self.seed_spin), seed_row)
+        form.addRow(label("&Random seed", self.seed_spin), seed_row)
         self._update_enabled()
 
     # -- settings ---------------------------------------------------------------
@@ -161,6 +168,17 @@ class ControlsPanel(QWidget):
 
     def set_n_colors(self, n: int) -> None:
         self.colors_spin.setValue(int(n))
+
+    def set_fixed_palette(self, fixed: bool) -> None:
+        """With a fixed palette there is nothing to cluster: the number of colors
+        and the seed do not apply (space and dithering still do)."""
+        tip = "Not used while a fixed palette is applied (Palette › Cluster Again)"
+        for w, normal in ((self.colors_slider, "Number of colors in the palette (2–256)"),
+                          (self.colors_spin, "Number of colors in the palette (2–256)"),
+                          (self.seed_spin, "Random seed: the same seed gives the same palette"),
+                          (self.reseed_button, "Try another random seed")):
+            w.setEnabled(not fixed)
+            w.setToolTip(tip if fixed else normal)
 
     def with_changes(self, **changes) -> Settings:
         return replace(self.settings(), **changes)

@@ -6,7 +6,14 @@ never through names imported elsewhere.
 from __future__ import annotations
 
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QColorDialog, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QColorDialog,
+    QFileDialog,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
 
 
 def show_error(parent: QWidget | None, title: str, message: str, details: str = "") -> None:
@@ -45,3 +52,18 @@ def get_color(parent: QWidget | None, initial: QColor, title: str) -> QColor | N
     """A color chosen by the user, or None when cancelled."""
     color = QColorDialog.getColor(initial, parent, title)
     return color if color.isValid() else None
+
+
+def get_text(parent: QWidget | None, title: str, label: str, text: str = "") -> str | None:
+    """A line of text from the user (e.g. a color's name), or None when cancelled."""
+    value, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Normal, text)
+    return value if ok else None
+
+
+def show_about(parent: QWidget | None) -> None:
+    """Help › About: versions, the Numba cache folder, the license."""
+    from palette_app.gui.about import AboutDialog
+
+    box = AboutDialog(parent)
+    box.exec()
+    box.deleteLater()

@@ -1,14 +1,21 @@
-"""The main window: open an image, tune the palette live, export both.
+"""The main window: open an image, tune the palette live, edit it, export both.
 
-Flow: the controls and swatches emit signals; the window applies them to the
-:class:`~palette_app.gui.document.Document` (the model), whose signals the
-views follow. For a preview the document makes an immutable
-:class:`~palette_app.gui.worker.QuantizeRequest`, which the window hands to a
+Flow: the controls, swatches and the locked-colors list emit signals; the
+window applies them to the :class:`~palette_app.gui.document.Document` (the
+model), whose signals the views follow. For a preview the document makes an
+immutable :class:`~palette_app.gui.worker.QuantizeRequest` (k-means, or a remap
+to a fixed palette), which the window hands to a
 :class:`~palette_app.gui.worker.SerialRunner`; results come back as signals,
-and the document accepts only the one for the newest request.
+and the document accepts only the one for the newest request. Every change of
+the palette or the locks is one command on the document's undo stack.
+
+Extension points for the coordinator are marked ``EXTENSION POINT`` below
+(a "Batch export…" action in the File menu, more docks such as the elbow
+panel): see :meth:`MainWindow.add_panel_dock` and :meth:`MainWindow.batch_defaults`.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import time
@@ -17,26 +24,73 @@ from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QImage, QKeySequence
+import shiboken6
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QColor,
+    QGuiApplication,
+    QImage,
+    QKeySequence,
+    QPainter,
+    QPen,
+)
 from PySide6.QtWidgets import (
-    QFrame, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QProgressBar, QPushButton, QSplitter,
-    QStyle, QToolButton, QVBoxLayout, QWidget,
+    QAbstractButton,
+    QDockWidget,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QToolButton,
+    QUndoView,
+    QVBoxLayout,
+    QWidget,
 )
 
-from palette_app.gui import dialogs
+from palette_app.core import Palette
+from palette_app.gui import dialogs, palette_edit
 from palette_app.gui.controls import ControlsPanel, Settings
 from palette_app.gui.document import Document
+from palette_app.gui.locked import LockedColorsPanel
 from palette_app.gui.preview import PreviewWidget
 from palette_app.gui.swatches import SwatchPanel
+from palette_app.gui.theme import (
+    THEME_LABELS,
+    THEME_TIPS,
+    THEMES,
+    message_colors,
+    theme_manager,
+)
 from palette_app.gui.worker import (
-    CORE_FEATURES, ExportRequest, ExportResult, LoadRequest, LoadResult, PreviewResult,
-    SerialRunner, Worker, export_job, load_job, preview_job, warmup_job,
+    CORE_FEATURES,
+    ExportRequest,
+    ExportResult,
+    LoadRequest,
+    LoadResult,
+    PaletteLoadRequest,
+    PreviewResult,
+    SerialRunner,
+    Worker,
+    export_job,
+    load_job,
+    palette_load_job,
+    preview_job,
+    warmup_job,
 )
 
 __all__ = ["MainWindow"]
 
 APP_NAME = "Palette App"
+#: Version of the dock/toolbar layout saved with saveState (bump when docks change).
+LAYOUT_VERSION = 1
+
 #: Changes closer together than this are merged into one preview request.
 COALESCE_MS = 30
 #: Show "Updating…" only when a preview takes longer than this.
@@ -58,6 +112,24 @@ IMAGE_FILTERS = {
 
 def _filter(label: str, extensions) -> str:
     return f"{label} ({' '.join('*' + e for e in extensions)})"
+
+
+def palette_read_filters() -> str:
+    """Open-dialog filters for every palette format the app reads."""
+    from palette_app.io import PALETTE_FORMATS
+
+    readable = [spec for spec in PALETTE_FORMATS.values() if spec.can_read]
+    exts = sorted({e for spec in readable for e in spec.extensions})
+    items = [_filter("Palette files", exts)]
+    items += [_filter(spec.description.split(":")[0], spec.extensions) for spec in readable]
+    return ";;".join(items + ["All files (*)"])
+
+
+def palette_read_extensions() -> frozenset[str]:
+    """Extensions (``.gpl``, …) of the palette formats the app reads."""
+    from palette_app.io import PALETTE_FORMATS
+
+    return frozenset(e for spec in PALETTE_FORMATS.values() if spec.can_read for e in spec.extensions)
 
 
 def palette_filters() -> dict[str, tuple[str, str]]:
@@ -113,26 +185,36 @@ def _message(e: BaseException) -> str:
 
 
 class MessageBar(QFrame):
-    """A dismissible line above the preview for errors that must not be modal."""
+    """A dismissible line above the preview for errors that must not be modal.
+
+    Its colors are the window's, tinted red (:func:`~palette_app.gui.theme.message_colors`),
+    so it reads well in light and dark themes."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("MessageBar")
-        self.setStyleSheet("#MessageBar { background: #fdecea; border: 1px solid #f5c2c0;"
-                           " border-radius: 4px; } QLabel { color: #611a15; }")
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton()
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.setToolTip("Dismiss")
-        close.clicked.connect(self.hide)
+        self.close_button = QToolButton()
+        self.close_button.setText("✕")
+        self.close_button.setAutoRaise(True)
+        self.close_button.setToolTip("Dismiss this message")
+        self.close_button.clicked.connect(self.hide)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 4, 4, 4)
         lay.addWidget(self.label, 1)
-        lay.addWidget(close)
+        lay.addWidget(self.close_button)
         self.hide()
+
+    def paintEvent(self, event) -> None:
+        background, border, _text = message_colors(self.palette())
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setPen(QPen(border, 1))
+        p.setBrush(background)
+        p.drawRoundedRect(self.rect().adjusted(0, 0, -1, -1), 4, 4)
+        p.end()
 
     def show_message(self, text: str) -> None:
         self.label.setText(text)
@@ -143,8 +225,27 @@ class MessageBar(QFrame):
         return self.label.text() if self.isVisible() else ""
 
 
+class ModeBar(QFrame):
+    """Says where the palette comes from (k-means, or a fixed palette) and offers the way back."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.button = QPushButton("Cl&uster Again")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(6, 3, 3, 3)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(self.button)
+
+    def set_mode(self, fixed: bool, text: str) -> None:
+        self.label.setText(text)
+        self.button.setVisible(fixed)
+
+
 class MainWindow(QMainWindow):
-    """Palette App's window. ``settings`` stores recent files (default: the app's QSettings)."""
+    """Palette App's window. ``settings`` stores preferences (default: the app's QSettings)."""
 
     #: A LoadResult was shown (new image).
     imageLoaded = Signal(object)
@@ -156,6 +257,8 @@ class MainWindow(QMainWindow):
     errorShown = Signal(str)
     #: The kernels are ready (warm-up finished).
     ready = Signal()
+    #: A palette file was read and applied (its path).
+    paletteApplied = Signal(str)
 
     def __init__(self, settings: QSettings | None = None, *, warmup: bool = True,
                  parent: QWidget | None = None):
@@ -164,23 +267,30 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._settings = settings if settings is not None else QSettings()
         self.core_runner = SerialRunner(self)   # everything that enters Numba, one at a time
-        self.io_runner = SerialRunner(self)     # decoding files (Pillow only)
+        self.io_runner = SerialRunner(self)     # decoding files (Pillow only), reading palette files
         self.document = Document(self)
         self._load_request: LoadRequest | None = None
+        self._palette_request: PaletteLoadRequest | None = None
         self._dirty = False
         self._ready = not warmup
         self._export_worker: Worker | None = None
         self._export_result: ExportResult | None = None
         self._preview_started = 0.0
+        self.theme = theme_manager()
 
         self._build_widgets()
         self._build_actions()
+        self._build_docks()
         self._build_menus()
+        self._set_tab_order()
         self._update_actions()
         self.document.imageChanged.connect(self._show_image)
         self.document.previewChanged.connect(self._show_preview)
         self.document.settingsChanged.connect(self.request_preview)
         self.document.lockedChanged.connect(self._locked_changed)
+        self.document.paletteChanged.connect(self._palette_changed)
+        self.document.stateChanged.connect(self.request_preview)
+        self.document.undo_stack.indexChanged.connect(self._update_actions)
 
         self._coalesce = QTimer(self)
         self._coalesce.setSingleShot(True)
@@ -191,12 +301,9 @@ class MainWindow(QMainWindow):
         self._busy_timer.setInterval(BUSY_DELAY_MS)
         self._busy_timer.timeout.connect(lambda: self.preview.set_busy("Updating…"))
 
-        geometry = self._settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 800)
+        self._restore_layout()
         self._restore_choices()
+        self._palette_changed(None)
         if warmup:
             self._start_warmup()
 
@@ -207,6 +314,10 @@ class MainWindow(QMainWindow):
         self.controls = ControlsPanel()
         self.swatches = SwatchPanel()
         self.swatches.can_lock = "locked" in CORE_FEATURES
+        self.swatches.row_editable = self._row_editable
+        self.mode_bar = ModeBar()
+        self.mode_bar.button.clicked.connect(self.cluster_again)
+        self.mode_bar.button.setToolTip("Let k-means pick the colors again (the locked colors stay)")
 
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -225,10 +336,12 @@ class MainWindow(QMainWindow):
                                       "(higher is closer), and the time it took")
         bl.addWidget(self.quality_label)
         rv.addWidget(box)
+        rv.addWidget(self.mode_bar)
         rv.addWidget(self.swatches, 1)
         right.setMinimumWidth(300)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("MainSplitter")
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 1)
@@ -243,6 +356,7 @@ class MainWindow(QMainWindow):
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 100)
         self.progress_bar.setMaximumWidth(160)
+        self.progress_bar.setToolTip("Export progress")
         self.progress_bar.hide()
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the export")
@@ -258,6 +372,9 @@ class MainWindow(QMainWindow):
         self.swatches.hexCopied.connect(lambda h: self.statusBar().showMessage(f"Copied {h}", 3000))
         self.swatches.lockToggled.connect(self.set_locked)
         self.swatches.editRequested.connect(self.edit_color)
+        self.swatches.renameRequested.connect(self.rename_color)
+        self.swatches.deleteRequested.connect(self.delete_color)
+        self.swatches.moveRequested.connect(self.move_color)
         self.preview.zoomChanged.connect(
             lambda z: self.zoom_label.setText(f"{100 * z:.0f} %" if self.preview.has_image else ""))
 
@@ -282,6 +399,15 @@ class MainWindow(QMainWindow):
                                         "Open an image file", SP.SP_DialogOpenButton)
         self.paste_action = self._action("&Paste Image", self.paste, KS.Paste,
                                          "Open the image (or image file) on the clipboard")
+        self.apply_palette_action = self._action(
+            "&Apply Palette…", self.apply_palette_dialog, "Ctrl+Shift+O",
+            "Map the image to the colors of a palette file (GPL, ASE, ACO, ACT, PAL, hex, JSON, …)",
+            SP.SP_FileDialogContentsView)
+        self.apply_palette_action.setIconText("Apply Palette")
+        self.cluster_again_action = self._action(
+            "Cl&uster Again", self.cluster_again, "Ctrl+K",
+            "Leave the fixed palette: k-means picks the colors again (locked colors stay)",
+            SP.SP_BrowserReload)
         self.export_palette_action = self._action(
             "Export &Palette…", self.export_palette_dialog, "Ctrl+E",
             "Save the palette (GPL, ASE, ACO, ACT, PAL, JSON, CSS, …)", SP.SP_DialogSaveButton)
@@ -290,6 +416,32 @@ class MainWindow(QMainWindow):
             "Save the reduced-color image at full resolution (PNG, GIF, WebP, TIFF, BMP, JPEG)",
             SP.SP_DialogSaveButton)
         self.quit_action = self._action("&Quit", self.close, KS.Quit, "Quit Palette App")
+
+        stack = self.document.undo_stack
+        self.undo_action = stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts(KS.Undo)
+        self.undo_action.setStatusTip("Take back the last change of the palette or the locks")
+        self.undo_action.setIcon(self.style().standardIcon(SP.SP_ArrowBack))
+        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts(KS.Redo)
+        self.redo_action.setStatusTip("Do again the change that was undone")
+        self.redo_action.setIcon(self.style().standardIcon(SP.SP_ArrowForward))
+        # The undo stack renames them ("Undo Delete #aabbcc"); the tooltips follow the text.
+        stack.undoTextChanged.connect(self._sync_undo_tips)
+        stack.redoTextChanged.connect(self._sync_undo_tips)
+        self._sync_undo_tips()
+
+        self.add_color_action = self._action("A&dd Color…", self.add_color, "Ctrl+Shift+A",
+                                             "Add a color to the palette (the palette becomes fixed)")
+        self.edit_color_action = self._action("&Edit Color…", self._edit_current, "Ctrl+Shift+C",
+                                              "Pick another color for the selected swatch")
+        sp = self.swatches
+        self.lock_action = sp.lock_action
+        self.rename_action = sp.rename_action
+        self.delete_color_action = sp.delete_action
+        self.move_left_action = sp.move_left_action
+        self.move_right_action = sp.move_right_action
+
         self.zoom_fit_action = self._action("Zoom to &Fit", self.preview.zoom_fit, "Ctrl+0",
                                             "Show the whole image")
         self.zoom_100_action = self._action("&Actual Size (100 %)", self.preview.zoom_actual, "Ctrl+1",
@@ -304,58 +456,208 @@ class MainWindow(QMainWindow):
                                                "One more color")
         self.fewer_colors_action = self._action("&Fewer Colors", lambda: self._step_colors(-1), "Ctrl+[",
                                                 "One color fewer")
-        self.unlock_all_action = self._action("&Unlock All Colors", self.unlock_all, None,
+        self.unlock_all_action = self._action("U&nlock All Colors", self.unlock_all, "Ctrl+Shift+U",
                                               "Let k-means move every color again")
         for a in (self.zoom_fit_action, self.zoom_100_action, self.zoom_in_action, self.zoom_out_action,
                   self.split_action, self.more_colors_action, self.fewer_colors_action):
             # Keep zoom and view keys working wherever the focus is in the window.
             a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
 
+        self.theme_group = QActionGroup(self)
+        self.theme_group.setExclusive(True)
+        self.theme_actions: dict[str, QAction] = {}
+        for key in THEMES:
+            a = QAction(THEME_LABELS[key], self)
+            a.setCheckable(True)
+            a.setStatusTip(THEME_TIPS[key])
+            a.setToolTip(THEME_TIPS[key])
+            a.setData(key)
+            a.triggered.connect(lambda _=False, k=key: self.set_theme(k))
+            self.theme_group.addAction(a)
+            self.theme_actions[key] = a
+
+        self.about_action = self._action("&About Palette App", self.show_about, None,
+                                         "Versions, the Numba cache folder and the license")
+
+    def _sync_undo_tips(self, *_args) -> None:
+        for action in (self.undo_action, self.redo_action):
+            if not shiboken6.isValid(action):     # the window is being destroyed
+                return
+            text = action.text().replace("&", "")
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            action.setToolTip(f"{text} ({keys})" if keys else text)
+
+    def add_panel_dock(self, title: str, widget: QWidget, object_name: str,
+                       area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
+                       tip: str = "", visible: bool = True) -> QDockWidget:
+        """Add ``widget`` as a dock: named (for the saved layout), with a View ›
+        Panels entry and tooltips on its buttons. Call it before
+        :meth:`_restore_layout` (i.e. in :meth:`_build_docks`) for the saved
+        layout to include the dock."""
+        dock = QDockWidget(title.replace("&", ""), self)
+        dock.setObjectName(object_name)
+        dock.setWidget(widget)
+        dock.setAllowedAreas(Qt.DockWidgetArea.LeftDockWidgetArea | Qt.DockWidgetArea.RightDockWidgetArea
+                             | Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.addDockWidget(area, dock)
+        toggle = dock.toggleViewAction()
+        toggle.setText(title)
+        tip = tip or f"Show or hide the {title.replace('&', '')} panel"
+        toggle.setStatusTip(tip)
+        toggle.setToolTip(tip)
+        for button in dock.findChildren(QAbstractButton):
+            if button.objectName() == "qt_dockwidget_closebutton":
+                button.setToolTip(f"Hide the {title.replace('&', '')} panel")
+            elif button.objectName() == "qt_dockwidget_floatbutton":
+                button.setToolTip("Float the panel in its own window, or dock it again")
+        dock.setVisible(visible)
+        self._docks.append(dock)
+        if hasattr(self, "panels_menu"):
+            self.panels_menu.addAction(toggle)
+        return dock
+
+    def _build_docks(self) -> None:
+        self._docks: list[QDockWidget] = []
+        self.locked_panel = LockedColorsPanel()
+        self.locked_panel.addRequested.connect(lambda h: self._lock_hex(h, True))
+        self.locked_panel.removeRequested.connect(lambda h: self._lock_hex(h, False))
+        self.locked_panel.replaceRequested.connect(self.document.replace_color)
+        self.locked_panel.pickRequested.connect(self.pick_locked_color)
+        self.locked_panel.invalidInput.connect(
+            lambda t: self.statusBar().showMessage(f"“{t}” is not a color: type #rrggbb or #rgb", 5000))
+        self.locked_dock = self.add_panel_dock(
+            "&Locked Colors", self.locked_panel, "LockedColorsDock",
+            tip="Show or hide the list of locked colors")
+        self.undo_view = QUndoView(self.document.undo_stack)
+        self.undo_view.setEmptyLabel("Start")
+        self.undo_view.setToolTip("Every change of the palette and the locks; click one to go back to it")
+        self.undo_view.setAccessibleName("Undo history")
+        self.history_dock = self.add_panel_dock(
+            "Undo &History", self.undo_view, "UndoHistoryDock",
+            tip="Show or hide the list of changes (click one to go back to it)", visible=False)
+        self.splitDockWidget(self.locked_dock, self.history_dock, Qt.Orientation.Vertical)
+        self.history_dock.setVisible(False)
+        # EXTENSION POINT (coordinator): add more docks here, before the saved layout is
+        # restored, e.g. self.elbow_dock = self.add_panel_dock("&Colors Curve", ElbowPanel(),
+        # "ElbowDock") — see the report of issue #8 for the signals to connect.
+
     def _build_menus(self) -> None:
         mb = self.menuBar()
         file_menu = mb.addMenu("&File")
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.menuAction().setStatusTip("Open an image you opened before")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._fill_recent_menu()
         file_menu.addAction(self.paste_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.apply_palette_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.export_palette_action)
         file_menu.addAction(self.export_image_action)
+        # EXTENSION POINT (coordinator): file_menu.addAction(self.batch_action) here
+        # ("Batch &Export…", pre-filled from self.batch_defaults()).
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        self.file_menu = file_menu
+
+        edit_menu = mb.addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        self.edit_menu = edit_menu
+
         palette_menu = mb.addMenu("&Palette")
+        palette_menu.addAction(self.apply_palette_action)
+        palette_menu.addAction(self.cluster_again_action)
+        palette_menu.addSeparator()
+        for a in (self.add_color_action, self.edit_color_action, self.rename_action, self.delete_color_action,
+                  self.move_left_action, self.move_right_action):
+            palette_menu.addAction(a)
+        palette_menu.addSeparator()
+        palette_menu.addAction(self.lock_action)
+        palette_menu.addAction(self.unlock_all_action)
+        palette_menu.addSeparator()
         palette_menu.addAction(self.more_colors_action)
         palette_menu.addAction(self.fewer_colors_action)
-        palette_menu.addAction(self.unlock_all_action)
+        self.palette_menu = palette_menu
+
         view_menu = mb.addMenu("&View")
         for a in (self.zoom_fit_action, self.zoom_100_action, self.zoom_in_action, self.zoom_out_action):
             view_menu.addAction(a)
         view_menu.addSeparator()
         view_menu.addAction(self.split_action)
+        view_menu.addSeparator()
+        self.panels_menu = view_menu.addMenu("&Panels")
+        self.panels_menu.menuAction().setStatusTip("Show or hide the side panels")
+        for dock in self._docks:
+            self.panels_menu.addAction(dock.toggleViewAction())
+        self.theme_menu = view_menu.addMenu("T&heme")
+        self.theme_menu.menuAction().setStatusTip("Light or dark, or as the desktop")
+        for a in self.theme_actions.values():
+            self.theme_menu.addAction(a)
+        self.view_menu = view_menu
+
+        help_menu = mb.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+        self.help_menu = help_menu
+        for menu, tip in ((file_menu, "Open images, apply palettes, export"),
+                          (edit_menu, "Undo and redo"),
+                          (palette_menu, "Edit the palette, lock colors, apply a palette file"),
+                          (view_menu, "Zoom, layout, panels and theme"),
+                          (help_menu, "About Palette App")):
+            menu.menuAction().setStatusTip(tip)
 
         tb = self.addToolBar("Main")
         tb.setObjectName("MainToolBar")
         tb.setMovable(False)
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tb.toggleViewAction().setText("&Toolbar")
+        tb.toggleViewAction().setStatusTip("Show or hide the toolbar")
+        tb.toggleViewAction().setToolTip("Show or hide the toolbar")
         tb.addAction(self.open_action)
+        tb.addAction(self.apply_palette_action)
         tb.addAction(self.export_palette_action)
         tb.addAction(self.export_image_action)
+        tb.addSeparator()
+        tb.addAction(self.undo_action)
+        tb.addAction(self.redo_action)
         tb.addSeparator()
         for a in (self.zoom_fit_action, self.zoom_100_action):
             tb.addAction(a)
         tb.addSeparator()
         tb.addAction(self.split_action)
+        self.toolbar = tb
+        self.panels_menu.addAction(tb.toggleViewAction())
 
-    def _update_actions(self) -> None:
+    def _set_tab_order(self) -> None:
+        """Tab goes through the window as it reads: preview, controls, palette, side panels."""
+        c = self.controls
+        chain = [self.preview.original_pane, self.preview.quantized_pane, self.preview.split_pane,
+                 self.message_bar.close_button,
+                 c.colors_slider, c.colors_spin, c.space_combo, c.dither_combo, c.strength_slider,
+                 c.smooth_check, c.seed_spin, c.reseed_button, self.mode_bar.button,
+                 self.swatches.sort_combo, self.swatches.view,
+                 self.locked_panel.list, self.locked_panel.hex_edit, self.locked_panel.add_button,
+                 self.locked_panel.pick_button, self.locked_panel.edit_button,
+                 self.locked_panel.remove_button, self.undo_view,
+                 self.cancel_button]
+        for a, b in itertools.pairwise(chain):
+            QWidget.setTabOrder(a, b)
+
+    def _update_actions(self, *_args) -> None:
         has = self.loaded is not None
         exporting = self._export_worker is not None
         can_export = self.shown is not None and not exporting
+        fixed = self.document.is_fixed
         self.export_palette_action.setEnabled(can_export)
         self.export_image_action.setEnabled(can_export)
         for a in (self.zoom_fit_action, self.zoom_100_action, self.zoom_in_action, self.zoom_out_action):
             a.setEnabled(has)
         self.unlock_all_action.setEnabled(bool(self.locked))
+        self.cluster_again_action.setEnabled(fixed)
+        self.more_colors_action.setEnabled(not fixed)
+        self.fewer_colors_action.setEnabled(not fixed)
+        self.edit_color_action.setEnabled(self.swatches.lock_action.isEnabled() and self.swatches.can_lock)
 
     # ------------------------------------------------------------------ status and errors
     def show_error(self, title: str, message: str, *, modal: bool = True) -> None:
@@ -452,7 +754,7 @@ class MainWindow(QMainWindow):
         img = res.image
         w, h = img.size
         self.preview.set_original(res.preview_image, QSize(w, h))
-        self.swatches.set_palette(None)
+        self._show_fixed_palette()
         self.quality_label.setText("")
         self.setWindowTitle(f"{res.name} — {w} × {h} — {APP_NAME}")
         info = f"{res.name} · {w} × {h} · {img.format}"
@@ -472,6 +774,7 @@ class MainWindow(QMainWindow):
         notes = " ".join(img.notes)
         self.statusBar().showMessage(f"Opened {res.name}" + (f" — {notes}" if notes else ""),
                                      15000 if notes else 4000)
+        self.locked_panel.set_locked(self.document.locked)
         self._update_actions()
         self._coalesce.stop()
         self._dirty = False
@@ -489,12 +792,13 @@ class MainWindow(QMainWindow):
         self.open_mime(QGuiApplication.clipboard().mimeData(), source="clipboard")
 
     def open_mime(self, mime, *, source: str = "drop") -> bool:
-        """Open what a clipboard or a drop holds: a local file, or image data."""
+        """Open what a clipboard or a drop holds: a local file (an image, or a
+        palette file, which is applied), or image data."""
         if mime is None:
             return False
         for url in mime.urls() if mime.hasUrls() else []:
             if url.isLocalFile():
-                self.open_path(url.toLocalFile())
+                self._open_file(url.toLocalFile())
                 return True
         if mime.hasImage():
             qimg = mime.imageData()
@@ -509,17 +813,23 @@ class MainWindow(QMainWindow):
 
                 text = QUrl(text).toLocalFile()
             if text and "\n" not in text and os.path.isfile(text):
-                self.open_path(text)
+                self._open_file(text)
                 return True
         self.statusBar().showMessage(f"The {source} holds no image", 4000)
         return False
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
+    def _open_file(self, path: str) -> None:
+        if Path(path).suffix.lower() in palette_read_extensions():
+            self.apply_palette_path(path)
+        else:
+            self.open_path(path)
+
+    def dragEnterEvent(self, event) -> None:
         mime = event.mimeData()
         if mime.hasImage() or any(u.isLocalFile() for u in mime.urls()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802
+    def dropEvent(self, event) -> None:
         if self.open_mime(event.mimeData(), source="drop"):
             event.acceptProposedAction()
 
@@ -552,10 +862,74 @@ class MainWindow(QMainWindow):
             a.triggered.connect(lambda _=False, p=path: self.open_path(p))
         if files:
             self.recent_menu.addSeparator()
-            clear = self.recent_menu.addAction("Clear Menu")
+            clear = self.recent_menu.addAction("&Clear Menu")
+            clear.setStatusTip("Forget the recently opened images")
+            clear.setToolTip("Forget the recently opened images")
             clear.triggered.connect(lambda: (self._settings.setValue("recentFiles", []),
                                              self._fill_recent_menu()))
         self.recent_menu.setEnabled(bool(files))
+
+    # ------------------------------------------------------------------ palettes in
+    def apply_palette_dialog(self) -> None:
+        start = str(self._settings.value("dirs/palette", "") or "")
+        path = dialogs.get_open_path(self, "Apply Palette", start, palette_read_filters())
+        if path:
+            self.apply_palette_path(path)
+
+    def apply_palette_path(self, path: str | os.PathLike) -> Worker:
+        """Read a palette file (in the background) and map the image to its colors."""
+        request = PaletteLoadRequest(os.fspath(path))
+        self._palette_request = request
+        self.statusBar().showMessage(f"Reading {Path(request.path).name}…")
+        w = Worker(palette_load_job, request, key="palette")
+        w.signals.result.connect(self._on_palette_loaded)
+        w.signals.error.connect(self._on_palette_error)
+        self.io_runner.submit(w)
+        return w
+
+    def _on_palette_loaded(self, pal) -> None:
+        request = getattr(self.sender(), "request", None)
+        if request is not self._palette_request:
+            return
+        name = Path(request.path).name
+        try:
+            self.document.apply_palette(pal, source=name, title=getattr(pal, "title", None))
+        except ValueError as e:
+            self._palette_failed(request.path, e)
+            return
+        self._settings.setValue("dirs/palette", str(Path(request.path).resolve().parent))
+        notes = " ".join(getattr(pal, "notes", ()) or ())
+        self.statusBar().showMessage(f"Applied {name} ({len(pal)} colors)" + (f" — {notes}" if notes else ""),
+                                     15000 if notes else 5000)
+        self.message_bar.hide()
+        self.paletteApplied.emit(request.path)
+
+    def _on_palette_error(self, e: BaseException) -> None:
+        request = getattr(self.sender(), "request", None)
+        if request is not self._palette_request:
+            return
+        self._palette_failed(request.path, e)
+
+    def _palette_failed(self, path: str, e: BaseException) -> None:
+        name = Path(path).name
+        if isinstance(e, FileNotFoundError):
+            reason = "the file does not exist"
+        elif isinstance(e, IsADirectoryError):
+            reason = "it is a folder, not a file"
+        elif isinstance(e, PermissionError):
+            reason = "permission denied"
+        elif isinstance(e, OSError):
+            reason = e.strerror or str(e)
+        else:
+            reason = getattr(e, "problem", None) or _message(e)
+            if not isinstance(e, (ValueError, TypeError)):
+                traceback.print_exception(type(e), e, e.__traceback__, file=sys.stderr)
+        self.show_error("Cannot apply the palette", f"Cannot use {name} as a palette: {reason}",
+                        modal=False)
+
+    def cluster_again(self) -> None:
+        """Leave the fixed palette: k-means picks the colors again."""
+        self.document.cluster_again()
 
     # ------------------------------------------------------------------ preview
     def request_preview(self, *_args) -> None:
@@ -577,7 +951,7 @@ class MainWindow(QMainWindow):
         req = self.document.next_request()
         if req is None:
             return
-        if len(req.locked) > req.n_colors:
+        if req.palette is None and len(req.locked) > req.n_colors:
             self.show_error("Too many locked colors",
                             f"{len(req.locked)} colors are locked, which do not fit in {req.n_colors} "
                             "colors. Unlock some colors or choose more colors.", modal=False)
@@ -601,7 +975,8 @@ class MainWindow(QMainWindow):
         self.message_bar.hide()      # whatever failed before works now
         self.preview.set_quantized(pr.image, f"{len(pr.palette)} colors")
         pal = pr.palette
-        self.swatches.set_palette(pal, self.document.lock_mask(pal), summary=self._summary(pr))
+        self.swatches.set_palette(pal, self.document.lock_mask(pal), summary=self._summary(pr),
+                                  fixed_order=pr.request.palette is not None)
         psnr = f"PSNR {pr.psnr:.1f} dB · " if np.isfinite(pr.psnr) else ""
         self.quality_label.setText(f"{psnr}{pr.seconds * 1000:.0f} ms")
         self._update_actions()
@@ -619,41 +994,201 @@ class MainWindow(QMainWindow):
     def _summary(self, pr: PreviewResult) -> str:
         n = len(pr.palette)
         text = f"{n} colors"
-        if n < pr.request.n_colors:
+        if pr.request.palette is not None:
+            text += f" · fixed palette ({self.document.palette_source})"
+        elif n < pr.request.n_colors:
             text += f" (the image has only {n} distinct colors)"
         if self.locked:
             text += f" · {len(self.locked)} locked"
         return text
 
     def _step_colors(self, step: int) -> None:
-        self.controls.set_n_colors(self.controls.settings().n_colors + step)
+        if not self.document.is_fixed:
+            self.controls.set_n_colors(self.controls.settings().n_colors + step)
+
+    # ------------------------------------------------------------------ palette state
+    def _palette_changed(self, _palette) -> None:
+        """The fixed palette changed or clustering is back: mode bar, controls, swatches."""
+        doc = self.document
+        fixed = doc.fixed_palette
+        if fixed is None:
+            n = self.controls.settings().n_colors
+            self.mode_bar.set_mode(False, f"<b>Clustering</b>: k-means picks {n} colors"
+                                   + (f", keeping {len(doc.locked)} locked" if doc.locked else ""))
+        else:
+            title = f" “{doc.palette_title}”" if doc.palette_title else ""
+            self.mode_bar.set_mode(True, f"<b>Fixed palette</b>{title}: {len(fixed)} colors from "
+                                   f"{doc.palette_source}")
+        self.mode_bar.label.setToolTip(
+            "The image is mapped to this palette as it is; Cluster Again lets k-means choose"
+            if fixed is not None else
+            "k-means chooses the colors; apply a palette file or edit the palette to fix them")
+        self.controls.set_fixed_palette(fixed is not None)
+        self._show_fixed_palette()
+        self._update_actions()
+
+    def _show_fixed_palette(self) -> None:
+        """Show the fixed palette at once (the shares follow with the preview)."""
+        fixed = self.document.fixed_palette
+        if fixed is not None:
+            self.swatches.set_palette(fixed, self.document.lock_mask(fixed),
+                                      summary=f"{len(fixed)} colors · fixed palette "
+                                              f"({self.document.palette_source}) · updating…",
+                                      fixed_order=True)
+        elif self.loaded is None or self.shown is None:
+            self.swatches.set_palette(None, fixed_order=False)
+
+    def _locked_changed(self, locked) -> None:
+        self.locked_panel.set_locked(locked)
+        pal = self.swatches.model.palette
+        if pal is not None:
+            # Lock marks follow at once; the recomputed palette follows with the preview.
+            self.swatches.set_palette(pal, self.document.lock_mask(pal), summary=self.swatches.summary.text())
+        if not self.document.is_fixed:
+            self._palette_changed(None)
+        self._update_actions()
+
+    def _row_editable(self, row: int) -> bool:
+        """Whether swatch ``row`` is an entry of the palette the user can edit."""
+        model = self.swatches.model
+        if not 0 <= row < model.rowCount() or model.palette is None:
+            return False
+        i = model.palette_index(row)
+        fixed = self.document.fixed_palette
+        if fixed is not None and model.fixed_order:
+            return i < len(fixed)
+        alpha = model.palette.alpha
+        return alpha is None or int(alpha[i]) != 0
+
+    def _edit_target(self, index: int) -> tuple[Palette, int] | None:
+        """(palette an edit starts from, position in it) for swatch palette index ``index``.
+
+        With a fixed palette that is the palette itself; while clustering it is
+        the palette on screen in the order on screen, which becomes fixed."""
+        model = self.swatches.model
+        row = model.row_of(index)
+        if row < 0 or not self._row_editable(row):
+            return None
+        fixed = self.document.fixed_palette
+        if fixed is not None and model.fixed_order:
+            return fixed, int(index)
+        base = palette_edit.editable(model.palette.take(model.display_order()))
+        return base, row
+
+    def _edit_base(self) -> Palette:
+        """The palette an added color goes into."""
+        fixed = self.document.fixed_palette
+        if fixed is not None:
+            return fixed
+        model = self.swatches.model
+        if model.palette is None:
+            return Palette(np.zeros((0, 3), np.uint8))
+        return palette_edit.editable(model.palette.take(model.display_order()))
+
+    def _apply_edit(self, fn, *args) -> bool:
+        try:
+            fn(*args)
+        except (ValueError, IndexError) as e:
+            self.show_error("Cannot change the palette", str(e), modal=False)
+            return False
+        return True
+
+    def delete_color(self, index: int) -> None:
+        """Remove swatch ``index`` (its palette index) from the palette."""
+        target = self._edit_target(index)
+        if target is not None:
+            base, pos = target
+            self._apply_edit(self.document.delete_entry, pos, base)
+
+    def move_color(self, index: int, to_row: int) -> None:
+        """Move swatch ``index`` (its palette index) to display row ``to_row``."""
+        target = self._edit_target(index)
+        if target is not None:
+            base, pos = target
+            if self._apply_edit(self.document.move_entry, pos, to_row, base):
+                self.swatches.view.setCurrentIndex(self.swatches.model.index(
+                    min(max(to_row, 0), self.swatches.count() - 1)))
+
+    def rename_color(self, index: int, name: str | None = None) -> None:
+        """Name swatch ``index``; asks for the name when ``name`` is None."""
+        target = self._edit_target(index)
+        if target is None:
+            return
+        base, pos = target
+        if name is None:
+            current = base.names[pos] if base.names is not None else None
+            name = dialogs.get_text(self, "Rename Color", f"Name of {base.hex[pos]}:", current or "")
+            if name is None:
+                return
+        self._apply_edit(self.document.rename_entry, pos, name, base)
+
+    def add_color(self, hexcode: str | None = None, name: str | None = None) -> None:
+        """Add a color after the selected swatch (or at the end); asks with the
+        color picker when ``hexcode`` is None."""
+        base = self._edit_base()
+        if hexcode is None:
+            color = dialogs.get_color(self, QColor(128, 128, 128), "Add Color")
+            if color is None:
+                return
+            hexcode = f"#{color.red():02x}{color.green():02x}{color.blue():02x}"
+        row = self.swatches.current_row()
+        at = row + 1 if 0 <= row < len(base) and self._row_editable(row) else None
+        self._apply_edit(self.document.add_color, hexcode, at, name, base)
 
     # ------------------------------------------------------------------ locks and edits
     def set_locked(self, index: int, locked: bool) -> None:
-        """Lock or unlock palette entry ``index`` of the shown palette."""
-        if self.shown is None:
+        """Lock or unlock palette entry ``index`` of the palette on screen."""
+        pal = self.swatches.model.palette
+        if pal is None or not 0 <= index < len(pal):
             return
-        hexcode = self.shown.palette.hex[index][:7]
+        hexcode = pal.hex[index][:7]
+        self._lock_hex(hexcode, locked)
+
+    def _lock_hex(self, hexcode: str, locked: bool) -> None:
         self.document.set_locked(hexcode, locked)
         self.statusBar().showMessage(f"{'Locked' if locked else 'Unlocked'} {hexcode}", 3000)
 
     def unlock_all(self) -> None:
         self.document.unlock_all()
 
-    def _locked_changed(self, _locked) -> None:
-        self._update_actions()
-        self.request_preview()
+    def pick_locked_color(self, old: str = "") -> None:
+        """Lock a color chosen with the picker (``old``: re-pick that locked color)."""
+        initial = QColor(old) if old else QColor(128, 128, 128)
+        color = dialogs.get_color(self, initial, f"Change {old}" if old else "Lock a Color")
+        if color is None:
+            return
+        new = f"#{color.red():02x}{color.green():02x}{color.blue():02x}"
+        if old:
+            self.document.replace_color(old, new)
+        else:
+            self._lock_hex(new, True)
+
+    def _edit_current(self) -> None:
+        i = self.swatches.current_palette_index()
+        if i >= 0:
+            self.edit_color(i)
 
     def edit_color(self, index: int) -> None:
-        """Replace palette entry ``index`` by a color from the color dialog; it becomes locked."""
-        if self.shown is None:
+        """Replace palette entry ``index`` by a color from the color dialog.
+
+        While clustering the new color is locked (k-means keeps it); in a fixed
+        palette the entry changes color (keeping its name and place)."""
+        pal = self.swatches.model.palette
+        if pal is None or not 0 <= index < len(pal):
             return
-        old = self.shown.palette.hex[index][:7]
-        r, g, b = (int(v) for v in self.shown.palette.colors[index])
+        old = pal.hex[index][:7]
+        r, g, b = (int(v) for v in pal.colors[index])
         color = dialogs.get_color(self, QColor(r, g, b), f"Edit {old}")
         if color is None:
             return
         new = f"#{color.red():02x}{color.green():02x}{color.blue():02x}"
+        if self.document.is_fixed:
+            target = self._edit_target(index)
+            if target is not None:
+                base, pos = target
+                self.statusBar().showMessage(f"{old} → {new}", 4000)
+                self._apply_edit(self.document.set_entry_color, pos, new, base)
+            return
         self.statusBar().showMessage(f"{old} → {new} (locked)", 4000)
         self.document.replace_color(old, new)
 
@@ -683,7 +1218,7 @@ class MainWindow(QMainWindow):
         start_dir = str(self._settings.value(f"export/{kind}/dir", "") or "")
         if not start_dir and self.loaded.image.path is not None:
             start_dir = str(Path(self.loaded.image.path).parent)
-        n = len(self.shown.palette)
+        n = len(self._export_palette())
         suggested = os.path.join(start_dir, f"{stem}-{n}{ext}") if start_dir else f"{stem}-{n}{ext}"
         got = dialogs.get_save_path(self, title, suggested, list(filters), selected)
         if not got:
@@ -695,14 +1230,20 @@ class MainWindow(QMainWindow):
         self.export(kind, path, fmt)
 
     def export(self, kind: str, path: str | os.PathLike, format: str | None = None) -> Worker | None:
-        """Write the shown palette (``kind='palette'``) or the reduced image
-        (``'image'``) at full resolution, in the background. Replaces ``path``."""
+        """Write the palette (``kind='palette'``) or the reduced image
+        (``'image'``) at full resolution, in the background. Replaces ``path``.
+
+        A fixed palette is written as it is (its order and names); otherwise the
+        palette on screen."""
         if self.shown is None or self.loaded is None:
             return None
+        settings = self.shown.request
+        if self.document.is_fixed:
+            settings = self.document.current_request() or settings
+        title = self.document.palette_title or Path(self.loaded.name).stem or None
         req = ExportRequest(kind=kind, path=os.fspath(path), format=format,
                             pixels=self.loaded.image.pixels, palette=self._export_palette(),
-                            settings=self.shown.request, overwrite=True,
-                            title=Path(self.loaded.name).stem or None)
+                            settings=settings, overwrite=True, title=title)
         w = Worker(export_job, req, key="export")
         w.signals.progress.connect(self._export_progress)
         w.signals.result.connect(self._export_done)
@@ -717,8 +1258,10 @@ class MainWindow(QMainWindow):
         self.core_runner.submit(w, supersede=False)
         return w
 
-    def _export_palette(self):
-        pal = self.shown.palette
+    def _export_palette(self) -> Palette:
+        pal = self.document.fixed_palette
+        if pal is None:
+            pal = self.shown.palette
         return pal.with_locked(self.document.lock_mask(pal))
 
     def cancel_export(self) -> None:
@@ -727,7 +1270,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Export cancelled", 4000)
 
     def _export_progress(self, fraction: float) -> None:
-        self.progress_bar.setValue(int(round(100 * fraction)))
+        self.progress_bar.setValue(round(100 * fraction))
 
     def _export_done(self, res: ExportResult) -> None:
         w, h = res.size
@@ -764,11 +1307,34 @@ class MainWindow(QMainWindow):
         self.split_action.setChecked(on)
         self.preview.set_mode("split" if on else "side")
 
+    def set_theme(self, choice: str) -> None:
+        """"system", "light" or "dark"; remembered at once."""
+        self.theme.set_choice(choice)
+        self.theme_actions[choice].setChecked(True)
+        self._settings.setValue("view/theme", choice)
+
+    def show_about(self) -> None:
+        dialogs.show_about(self)
+
     # ------------------------------------------------------------------ state for callers
     def is_idle(self) -> bool:
         """No load, preview or export queued or running, and no change waiting."""
         waiting = self._coalesce.isActive() and self._dirty
         return not (self.core_runner.busy or self.io_runner.busy or waiting)
+
+    def batch_defaults(self) -> dict:
+        """What a batch export should start from: the settings, the locked
+        colors, the fixed palette (None while clustering, with its source) and
+        the open image's path (None for pasted images)."""
+        img = self.loaded
+        return {
+            "settings": self.controls.settings(),
+            "locked": tuple(self.document.locked),
+            "palette": self.document.fixed_palette,
+            "palette_source": self.document.palette_source,
+            "image_path": None if img is None or img.image.path is None else str(img.image.path),
+            "output_dir": str(self._settings.value("export/image/dir", "") or ""),
+        }
 
     def _save_choices(self) -> None:
         """Remember the controls, the swatch order and the preview layout."""
@@ -776,6 +1342,7 @@ class MainWindow(QMainWindow):
             self._settings.setValue(f"controls/{key}", value)
         self._settings.setValue("view/sort", self.swatches.model.sort_key)
         self._settings.setValue("view/split", self.preview.mode == "split")
+        self._settings.setValue("view/theme", self.theme.choice)
 
     def _restore_choices(self) -> None:
         s = self._settings
@@ -803,11 +1370,33 @@ class MainWindow(QMainWindow):
             self.swatches.set_sort(sort)
         if str(s.value("view/split", "false")).lower() in ("true", "1"):
             self.set_split_view(True)
+        theme = str(s.value("view/theme", "system") or "system")
+        self.set_theme(theme if theme in THEMES else "system")
 
-    def closeEvent(self, event) -> None:  # noqa: N802
+    def _save_layout(self) -> None:
+        s = self._settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        s.setValue("window/splitter", self.splitter.saveState())
+
+    def _restore_layout(self) -> None:
+        s = self._settings
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, (QByteArray, bytes)) and len(geometry):
+            self.restoreGeometry(QByteArray(geometry))
+        else:
+            self.resize(1280, 800)
+        state = s.value("window/state")
+        if isinstance(state, (QByteArray, bytes)) and len(state):
+            self.restoreState(QByteArray(state), LAYOUT_VERSION)
+        splitter = s.value("window/splitter")
+        if isinstance(splitter, (QByteArray, bytes)) and len(splitter):
+            self.splitter.restoreState(QByteArray(splitter))
+
+    def closeEvent(self, event) -> None:
         self._coalesce.stop()
         self._busy_timer.stop()
-        self._settings.setValue("window/geometry", self.saveGeometry())
+        self._save_layout()
         self._save_choices()
         # Cancel cooperatively, then wait for the running workers to return.
         self.io_runner.close(timeout=10.0)

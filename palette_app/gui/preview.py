@@ -6,14 +6,38 @@ view, or "fit". Every :class:`ImagePane` paints from the one shared state and
 changes it on wheel and drag, so zoom and pan are synchronised between the
 panes by construction. :class:`PreviewWidget` holds two panes side by side
 and one split pane, and shows one layout at a time.
+
+High DPI: the view state works in logical pixels, but the zoom the user sees
+(and "100 %") counts *device* pixels, so at a device pixel ratio of 2 "100 %"
+is one image pixel per physical pixel. Magnified images are drawn without
+smoothing whenever an image pixel covers at least one device pixel, so pixels
+stay crisp. Every color painted here comes from the widget's palette
+(:mod:`palette_app.gui.theme`), so light and dark themes both look right.
 """
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QObject, QPointF, QRectF, QSize, QSizeF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, QSizeF, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from palette_app.gui.theme import checker_brush, overlay_colors, surround_color
 
 __all__ = ["ImagePane", "PreviewWidget", "ViewState"]
 
@@ -23,17 +47,9 @@ MAX_ZOOM = 64.0
 ZOOM_STEP = 1.25
 #: How close (in pixels) the pointer must be to grab the split divider.
 DIVIDER_GRAB = 8
-BACKGROUND = QColor(58, 58, 58)
-
-
-def _checker_brush() -> QBrush:
-    tile = QPixmap(16, 16)
-    tile.fill(QColor(204, 204, 204))
-    p = QPainter(tile)
-    p.fillRect(0, 0, 8, 8, QColor(255, 255, 255))
-    p.fillRect(8, 8, 8, 8, QColor(255, 255, 255))
-    p.end()
-    return QBrush(tile)
+#: Arrow keys pan by this fraction of the pane.
+KEY_PAN = 0.1
+R = QPalette.ColorRole
 
 
 class ViewState(QObject):
@@ -150,7 +166,9 @@ class ImagePane(QWidget):
         self._split = 0.5
         self._drag: str | None = None       # "pan" or "divider"
         self._last = QPointF()
-        self._checker = _checker_brush()
+        self._checker: QBrush | None = None
+        self._checker_key: tuple | None = None
+        self._focus_visible = False
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.WheelFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -178,19 +196,31 @@ class ImagePane(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(480, 400)
 
+    def device_scale(self, z: float, pix: QPixmap, target: QRectF) -> float:
+        """Device pixels per pixmap pixel when ``pix`` covers ``target`` at zoom ``z``."""
+        return z * target.width() / max(1, pix.width()) * self.devicePixelRatioF()
+
+    def checker(self) -> QBrush:
+        """The checkerboard under transparent pixels, from the palette, sharp at this DPR."""
+        key = (self.palette().cacheKey(), self.devicePixelRatioF())
+        if self._checker is None or key != self._checker_key:
+            self._checker = checker_brush(self.palette(), self.devicePixelRatioF())
+            self._checker_key = key
+        return self._checker
+
     # -- painting --------------------------------------------------------------
     def _draw_image(self, p: QPainter, pix: QPixmap, target: QRectF, z: float) -> None:
-        # Crisp pixels when magnified, smooth when shrunk.
-        scale = z * target.width() / max(1, pix.width())
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1.0)
+        # Crisp pixels whenever one image pixel covers a device pixel or more
+        # (nearest neighbour), smooth only when the image is shrunk on the device.
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.device_scale(z, pix, target) < 1.0)
         if pix.hasAlphaChannel():
-            p.fillRect(target, self._checker)
+            p.fillRect(target, self.checker())
         p.drawPixmap(target, pix, QRectF(pix.rect()))
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
-        # A neutral dark surround: it does not tint how the colors look.
-        p.fillRect(self.rect(), BACKGROUND)
+        # A neutral gray surround from the theme: it does not tint how the colors look.
+        p.fillRect(self.rect(), surround_color(self.palette()))
         vp = self.viewport
         size = self.state.image_size
         if size.isEmpty() or self.original is None:
@@ -231,26 +261,39 @@ class ImagePane(QWidget):
             self._draw_label(p, self.quantized_label, left_side=True)
         if self.busy_text or (self.role != "original" and self.quantized is None):
             self._draw_label(p, self.busy_text or "Computing…", left_side=False, bottom=True)
+        if self._focus_visible and self.hasFocus():
+            self._draw_focus(p)
         p.end()
+
+    def _draw_focus(self, p: QPainter) -> None:
+        """A frame in the highlight color: keyboard focus is visible on the image too
+        (only when it came from the keyboard, like CSS :focus-visible)."""
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(self.palette().color(R.Highlight), 2))
+        p.drawRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
 
     def _draw_text(self, p: QPainter, text: str) -> None:
         if not text:
             return
-        p.setPen(QColor(220, 220, 220))
+        p.setPen(self.palette().color(R.WindowText))
         p.drawText(self.rect().adjusted(16, 16, -16, -16),
                    Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
 
     def _draw_divider(self, p: QPainter) -> None:
         x = self.divider_x()
+        pal = self.palette()
+        halo = QColor(pal.color(R.WindowText))
+        halo.setAlpha(140)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        p.setPen(QPen(QColor(0, 0, 0, 140), 3))
+        p.setPen(QPen(halo, 3))
         p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
-        p.setPen(QPen(QColor(255, 255, 255), 1))
+        p.setPen(QPen(pal.color(R.Window), 1))
         p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
         # A round handle with arrows in the middle.
         cy = self.height() / 2
-        p.setBrush(QColor(255, 255, 255))
-        p.setPen(QPen(QColor(0, 0, 0, 160), 1))
+        p.setBrush(pal.color(R.Button))
+        p.setPen(QPen(halo, 1))
         p.drawEllipse(QPointF(x, cy), 11, 11)
         path = QPainterPath()
         path.moveTo(x - 3, cy - 5)
@@ -260,7 +303,7 @@ class ImagePane(QWidget):
         path.lineTo(x + 8, cy)
         path.lineTo(x + 3, cy + 5)
         p.setBrush(Qt.BrushStyle.NoBrush)
-        p.setPen(QPen(QColor(40, 40, 40), 1.5))
+        p.setPen(QPen(pal.color(R.ButtonText), 1.5))
         p.drawPath(path)
 
     def _draw_label(self, p: QPainter, text: str, *, left_side: bool, bottom: bool = False) -> None:
@@ -270,28 +313,32 @@ class ImagePane(QWidget):
         x = 8 if left_side else self.width() - w - 8
         y = self.height() - h - 8 if bottom else 8
         r = QRectF(x, y, w, h)
+        background, ink = overlay_colors(self.palette())
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(0, 0, 0, 150))
+        p.setBrush(background)
         p.drawRoundedRect(r, 4, 4)
-        p.setPen(QColor(255, 255, 255))
+        p.setPen(ink)
         p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
 
     # -- interaction ---------------------------------------------------------------
     def _near_divider(self, pos: QPointF) -> bool:
         return self.role == "split" and abs(pos.x() - self.divider_x()) <= DIVIDER_GRAB
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802
+    def mousePressEvent(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return super().mousePressEvent(event)
         pos = event.position()
+        if self._focus_visible:
+            self._focus_visible = False
+            self.update()
         self._drag = "divider" if self._near_divider(pos) else "pan"
         self._last = pos
         if self._drag == "pan":
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
         event.accept()
 
-    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event) -> None:
         pos = event.position()
         if self._drag == "divider":
             self.set_split(pos.x() / max(1, self.width()))
@@ -307,22 +354,54 @@ class ImagePane(QWidget):
                            else Qt.CursorShape.ArrowCursor)
         event.accept()
 
-    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event) -> None:
         self._drag = None
         self.setCursor(Qt.CursorShape.OpenHandCursor if self.original is not None
                        else Qt.CursorShape.ArrowCursor)
         event.accept()
 
-    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
-        # Double-click: toggle between fit and 100 % at the pointer.
+    def mouseDoubleClickEvent(self, event) -> None:
+        # Double-click: toggle between fit and 100 % (device pixels) at the pointer.
         if self.state.image_size.isEmpty():
             return
         if self.state.is_fit:
-            self.state.set_zoom(1.0, self.viewport, event.position())
+            self.state.set_zoom(1.0 / self.devicePixelRatioF(), self.viewport, event.position())
         else:
             self.state.set_fit()
 
-    def wheelEvent(self, event) -> None:  # noqa: N802
+    def keyPressEvent(self, event) -> None:
+        """Arrow keys pan (a tenth of the pane); with Shift, they move a split divider."""
+        key = event.key()
+        arrows = {Qt.Key.Key_Left: (1, 0), Qt.Key.Key_Right: (-1, 0),
+                  Qt.Key.Key_Up: (0, 1), Qt.Key.Key_Down: (0, -1)}
+        if key not in arrows or self.state.image_size.isEmpty():
+            return super().keyPressEvent(event)
+        dx, dy = arrows[key]
+        if self.role == "split" and event.modifiers() & Qt.KeyboardModifier.ShiftModifier and dy == 0:
+            self.set_split(self._split - dx * 0.05)
+        else:
+            self.state.pan(QPointF(dx * KEY_PAN * self.width(), dy * KEY_PAN * self.height()), self.viewport)
+        event.accept()
+
+    def changeEvent(self, event) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._checker = None
+            self.update()
+        super().changeEvent(event)
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        self._focus_visible = event.reason() in (Qt.FocusReason.TabFocusReason,
+                                                 Qt.FocusReason.BacktabFocusReason,
+                                                 Qt.FocusReason.ShortcutFocusReason)
+        self.update()
+
+    def focusOutEvent(self, event) -> None:
+        super().focusOutEvent(event)
+        self._focus_visible = False
+        self.update()
+
+    def wheelEvent(self, event) -> None:
         if self.state.image_size.isEmpty():
             return
         steps = event.angleDelta().y() / 120.0
@@ -420,15 +499,16 @@ class PreviewWidget(QWidget):
 
     # -- zoom --------------------------------------------------------------------
     def zoom(self) -> float:
-        return self.state.zoom(self.active_pane().viewport)
+        """Device pixels per image pixel (1.0 is "100 %" at any device pixel ratio)."""
+        return self.state.zoom(self.active_pane().viewport) * self.devicePixelRatioF()
 
     def zoom_fit(self) -> None:
         self.state.set_fit()
 
     def zoom_actual(self) -> None:
-        """100 %: one image pixel per screen pixel, around the view's center."""
+        """100 %: one image pixel per device pixel, around the view's center."""
         if not self.state.image_size.isEmpty():
-            self.state.set_zoom(1.0, self.active_pane().viewport)
+            self.state.set_zoom(1.0 / self.devicePixelRatioF(), self.active_pane().viewport)
 
     def zoom_in(self) -> None:
         if not self.state.image_size.isEmpty():
@@ -443,7 +523,7 @@ class PreviewWidget(QWidget):
         if math.isfinite(z):
             self.zoomChanged.emit(z)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self.state.is_fit:
             self._emit_zoom()

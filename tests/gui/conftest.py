@@ -31,6 +31,9 @@ class Dialogs:
         self.save_answers: list[tuple[str, str] | None] = []
         self.open_answers: list[str | None] = []
         self.color_answers: list = []
+        self.text_answers: list[str | None] = []
+        self.abouts = 0
+        self.open_calls: list[tuple[str, str]] = []
 
     def show_error(self, parent, title, message, details=""):
         self.errors.append((title, message))
@@ -43,10 +46,18 @@ class Dialogs:
         return self.save_answers.pop(0) if self.save_answers else None
 
     def get_open_path(self, parent, title, directory, filters):
+        self.open_calls.append((title, directory))
         return self.open_answers.pop(0) if self.open_answers else None
 
     def get_color(self, parent, initial, title):
         return self.color_answers.pop(0) if self.color_answers else None
+
+    def get_text(self, parent, title, label, text=""):
+        self.last_text = (title, label, text)
+        return self.text_answers.pop(0) if self.text_answers else None
+
+    def show_about(self, parent):
+        self.abouts += 1
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -64,7 +75,8 @@ def dialogs(monkeypatch) -> Dialogs:
     from palette_app.gui import dialogs as module
 
     fake = Dialogs()
-    for name in ("show_error", "show_info", "get_save_path", "get_open_path", "get_color"):
+    for name in ("show_error", "show_info", "get_save_path", "get_open_path", "get_color", "get_text",
+                 "show_about"):
         monkeypatch.setattr(module, name, getattr(fake, name))
     return fake
 
@@ -109,6 +121,34 @@ def big_image_path(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def small_image_path(tmp_path_factory) -> Path:
+    """The sample photo at 96 × 96: fast previews and exports."""
+    from PIL import Image
+
+    path = tmp_path_factory.mktemp("gui_images") / "small.png"
+    with Image.open(ASTRONAUT) as im:
+        im.convert("RGB").resize((96, 96), Image.Resampling.LANCZOS).save(path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _theme_back_to_system():
+    """A test that changes the theme must not change how later tests paint."""
+    yield
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is not None:
+        from palette_app.gui import theme
+
+        from PySide6.QtGui import QGuiApplication
+
+        m = theme._manager
+        if m is not None and (m.choice != "system" or m._overridden):
+            m._system_scheme = QGuiApplication.styleHints().colorScheme()
+            theme.theme_manager().set_choice("system")
+
+
+@pytest.fixture(scope="session")
 def rgba_image_path(tmp_path_factory) -> Path:
     """A 300 × 200 RGBA image with a fully transparent border and soft edges."""
     from PIL import Image
@@ -143,3 +183,33 @@ def _wait_preview(qtbot, window, n, timeout):
         assert window.is_idle()
     qtbot.waitUntil(done, timeout=timeout)
     return window.shown
+
+
+def quantized_pixels(window) -> np.ndarray:
+    """What the quantized pane shows, as (H, W, 4) RGBA."""
+    from PySide6.QtGui import QImage
+
+    pix = window.preview.quantized_pane.quantized
+    img = pix.toImage().convertToFormat(QImage.Format.Format_RGBA8888)
+    w, h = img.width(), img.height()
+    buf = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes())
+    return buf.reshape(h, img.bytesPerLine())[:, : 4 * w].reshape(h, w, 4).copy()
+
+
+@pytest.fixture
+def preview_pixels():
+    """``preview_pixels(window)``: the quantized preview on screen, (H, W, 4) RGBA."""
+    return quantized_pixels
+
+
+def color_set(pixels: np.ndarray) -> set[str]:
+    """Distinct colors of (…, 3|4) pixels as "#rrggbb"."""
+    p = np.asarray(pixels)[..., :3].reshape(-1, 3).astype(np.uint32)
+    keys = np.unique((p[:, 0] << 16) | (p[:, 1] << 8) | p[:, 2])
+    return {f"#{int(k):06x}" for k in keys}
+
+
+@pytest.fixture
+def colors_of():
+    """``colors_of(pixels)``: the distinct colors as a set of "#rrggbb"."""
+    return color_set
