@@ -21,7 +21,8 @@ class QuantizeResult:
         transparent pixels, one entry is fully transparent (``alpha == 0``)
         and ``transparent_index`` names it.
     indices : (H, W) uint8
-        Palette index of every pixel.
+        Palette index of every pixel: its nearest color's, unless dithering
+        or label smoothing (``settings["smoothing"] > 0``) chose another.
     transparent_index : int or None
     inertia : float
         Sum over opaque pixels of the squared distance to their palette color,
@@ -29,7 +30,8 @@ class QuantizeResult:
     n_iter : int
         Mini-batch steps plus Lloyd passes that the best run took.
     settings : dict
-        The settings that produced this result.
+        The settings that produced this result (``smoothing`` as the
+        strength actually used, automatic choice resolved).
     """
 
     palette: Palette
