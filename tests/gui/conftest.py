@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QSettings, QThreadPool  # noqa: E402
+from PySide6.QtCore import QSettings, QThreadPool
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 ASTRONAUT = ASSETS / "astronaut.png"
@@ -138,9 +138,9 @@ def _theme_back_to_system():
     from PySide6.QtWidgets import QApplication
 
     if QApplication.instance() is not None:
-        from palette_app.gui import theme
-
         from PySide6.QtGui import QGuiApplication
+
+        from palette_app.gui import theme
 
         m = theme._manager
         if m is not None and (m.choice != "system" or m._overridden):
