@@ -64,9 +64,17 @@ ALPHA_SCALE = {"srgb": 255.0, "linear": 255.0, "lab": 100.0, "oklab": 100.0}
 #: SMOOTHING_AUTO_MAX_COLORS colors without dithering, and 0 (exact nearest
 #: colors) otherwise. Measured on china, flower and astronaut (see
 #: benchmarks/bench_png_size.py): at 4-16 colors, 0.5 makes the PNG files
-#: 5-17 % smaller for a PSNR loss of 0.003-0.04 dB.
+#: 5-19 % smaller for 0.01-0.05 dB of PSNR (still above pngquant's on those
+#: photos). Not above 8 colors: at 16 it would cost a 1-MP preview about
+#: 15 ms (40 % more time; benchmarks/bench_quantize.py's time target there has
+#: 6 ms to spare), and from 16 colors up our files are already within 3 % of
+#: pngquant's.
 SMOOTHING_AUTO = 0.5
 SMOOTHING_AUTO_MAX_COLORS = 8
+#: Automatic smoothing adds at most this fraction to the squared error of the
+#: nearest colors (1 %: 0.043 dB of PSNR in sRGB), else it is redone weaker.
+SMOOTHING_AUTO_BUDGET = 0.01
+SMOOTHING_AUTO_TRIES = 3
 
 ProgressCallback = Callable[[float], "bool | None"]
 
@@ -116,16 +124,18 @@ class QuantizeSettings:
     alpha_threshold : pixels with alpha below it (RGBA images) become the one
         transparent entry; alpha between it and 254 is clustered as a
         premultiplied coordinate.
-    smoothing : 0..1, or None for automatic (SMOOTHING_AUTO at most
-        SMOOTHING_AUTO_MAX_COLORS colors, else 0). Trades a little error for
+    smoothing : 0..1, or None for automatic. Trades a little error for
         fewer index changes along rows (smaller PNG files): with λ =
         smoothing × the mean squared error per pixel, a pixel may take its
         second-nearest color instead of its nearest when that is less than
         2 λ worse, and each row minimises the added error + λ per index
         change (+ λ/2 per index unlike the one above). 0: every pixel gets
-        its exact nearest color. Never with dithering; pixels equal to a
-        locked color, transparent and partially transparent pixels keep
-        their exact entry.
+        its exact nearest color. None: 0.5 (SMOOTHING_AUTO) up to 8 colors
+        (SMOOTHING_AUTO_MAX_COLORS), weakened as needed so that it adds at
+        most 1 % to the squared error (SMOOTHING_AUTO_BUDGET, 0.043 dB), and
+        0 above 8 colors. Never with dithering; pixels equal to a locked
+        color, transparent and partially transparent pixels keep their exact
+        entry. The result's ``settings["smoothing"]`` is the strength used.
     """
 
     n_colors: int = 16
@@ -394,19 +404,21 @@ class _Smoothed:
 
 
 def _indices(img, samples: _Samples, mp: _Mapping, rgb, alpha, s: QuantizeSettings,
-             transparent_index) -> tuple[np.ndarray, _Smoothed | None]:
+             transparent_index) -> tuple[np.ndarray, _Smoothed | None, float]:
     """The (H, W) uint8 index image: through the lookup table (then smoothed,
-    when ``s`` asks for it), or dithered."""
+    when ``s`` asks for it), or dithered. Also returns what smoothing changed
+    (or None) and the smoothing strength used."""
     four = samples.partial
     fill = transparent_index if transparent_index is not None else 0
     smoothed = None
+    strength = s.effective_smoothing
     if s.dither != "none":
         indices = _dither(img, rgb, alpha, _usable(alpha, transparent_index), s, transparent_index, four)
     else:
         thr = (255 if four else max(1, int(s.alpha_threshold))) if img.shape[2] == 4 else 1
-        out = _smooth(img, samples, mp, rgb, alpha, s, transparent_index, thr, fill)
+        out, strength = _smooth(img, samples, mp, rgb, alpha, s, transparent_index, thr, fill)
         if out is not None:
-            return out
+            return out[0], out[1], strength
         indices = labels_to_indices(img, samples.colors, mp.labels, alpha_threshold=thr, fill=fill)
     if four:
         indices.reshape(-1)[samples.p_where] = mp.p_labels[samples.p_inverse]
@@ -419,22 +431,44 @@ def _indices(img, samples: _Samples, mp: _Mapping, rgb, alpha, s: QuantizeSettin
             key = (int(c[0]) << 16) | (int(c[1]) << 8) | int(c[2])
             j = int(np.flatnonzero((rgb == c).all(axis=1) & (alpha == 255))[0])
             indices[(keys == key) & opaque] = j
-    return indices, smoothed
+    return indices, smoothed, strength
 
 
 def _smooth(img, samples: _Samples, mp: _Mapping, rgb, alpha, s: QuantizeSettings, transparent_index,
-            thr: int, fill: int) -> tuple[np.ndarray, _Smoothed] | None:
-    """Label smoothing (see :mod:`palette_app.core.label_smoothing`), or None
-    when it is off or cannot change anything (no error to trade, one color)."""
+            thr: int, fill: int) -> tuple[tuple[np.ndarray, _Smoothed] | None, float]:
+    """Label smoothing (see :mod:`palette_app.core.label_smoothing`): ((indices,
+    changes) or None when it is off or cannot change anything, strength used).
+
+    Automatic smoothing (``s.smoothing is None``) keeps the added squared
+    error within SMOOTHING_AUTO_BUDGET of the error of the nearest colors:
+    when a pass adds more, it is redone with a weaker strength (the added
+    error grows about as the square of the strength), at most
+    SMOOTHING_AUTO_TRIES times, and then not at all.
+    """
     strength = s.effective_smoothing
     m = samples.colors.shape[0]
     if strength <= 0.0 or m == 0 or mp.d2 is None:
-        return None
-    n_opaque = float(samples.counts.sum())
-    lam = strength * float(np.dot(samples.counts, mp.d2.astype(np.float64))) / n_opaque
+        return None, strength
+    err = float(np.dot(samples.counts, mp.d2.astype(np.float64)))
+    if not err > 0.0 or len(_usable(alpha, transparent_index)) < 2:
+        return None, strength
+    mean_err = err / float(samples.counts.sum())
+    auto = s.smoothing is None
+    for _ in range(SMOOTHING_AUTO_TRIES if auto else 1):
+        out = _smooth_pass(img, samples, mp, rgb, alpha, s, transparent_index, thr, fill, strength * mean_err)
+        added = out[1].d_inertia
+        if not auto or added <= SMOOTHING_AUTO_BUDGET * err:
+            return out, strength
+        strength = round(strength * float(np.sqrt(0.8 * SMOOTHING_AUTO_BUDGET * err / added)), 3)
+        if strength < 0.01:
+            break
+    return None, 0.0
+
+
+def _smooth_pass(img, samples: _Samples, mp: _Mapping, rgb, alpha, s: QuantizeSettings, transparent_index,
+                 thr: int, fill: int, lam: float) -> tuple[np.ndarray, _Smoothed]:
+    """One smoothing pass with change cost ``lam`` (clustering-space units)."""
     usable = _usable(alpha, transparent_index)
-    if not lam > 0.0 or len(usable) < 2:
-        return None
     four = samples.partial
     slot = np.full(len(rgb), -1, np.int32)
     slot[usable] = np.arange(len(usable), dtype=np.int32)
@@ -514,7 +548,7 @@ def _finish(img, samples: _Samples, rgb, alpha, mp: _Mapping, n_iter, s: Quantiz
         rgb, alpha, counts = rgb[order], alpha[order], counts[order]
         locked_flags = order < n_locked
         transparent_index = None if transparent_index is None else int(order.size - 1)
-    indices, smoothed = _indices(img, samples, mp, rgb, alpha, s, transparent_index)
+    indices, smoothed, strength = _indices(img, samples, mp, rgb, alpha, s, transparent_index)
     if s.dither != "none":
         counts = np.bincount(indices.reshape(-1), minlength=len(rgb)).astype(np.int64)
     inertia = mp.inertia
@@ -538,7 +572,7 @@ def _finish(img, samples: _Samples, rgb, alpha, mp: _Mapping, n_iter, s: Quantiz
     # several entries (dithering, smoothing) or pixels are partly transparent.
     exact_metrics = s.dither == "none" and not samples.partial and smoothed is None
     settings = asdict(s)
-    settings["smoothing"] = s.effective_smoothing
+    settings["smoothing"] = strength
     return QuantizeResult(
         palette=palette,
         indices=indices,
@@ -587,14 +621,16 @@ def quantize(image, n_colors: int = 16, *, random_state: int = 0, effort: str = 
     space, or dithered (``dither='fs'`` or ``'ordered'``, ``dither_strength``
     0..1, ``dither_smooth_only`` to keep edges crisp).
 
-    ``smoothing`` (0..1; None: 0.5 up to 8 colors without dithering, else 0)
-    lets a pixel nearly halfway between two palette colors take the
-    second-nearest when that saves index changes along its row, for smaller
-    PNG files: with λ = smoothing × the mean squared error per pixel, a
-    pixel's entry is never 2 λ or more worse than its nearest, and each row
-    minimises the added error + λ per index change. ``smoothing=0`` maps
-    every pixel to its exact nearest color. See
-    :mod:`palette_app.core.label_smoothing`.
+    ``smoothing`` (0..1) lets a pixel nearly halfway between two palette
+    colors take the second-nearest when that saves index changes along its
+    row, for smaller PNG files: with λ = smoothing × the mean squared error
+    per pixel, a pixel's entry is never 2 λ or more worse than its nearest,
+    and each row minimises the added error + λ per index change.
+    ``smoothing=0`` maps every pixel to its exact nearest color. The default
+    (None) is 0.5 up to 8 colors without dithering, weakened when it would add
+    more than 1 % to the squared error (0.043 dB), and 0 above 8 colors;
+    ``result.settings["smoothing"]`` is the strength used. See
+    :mod:`palette_app.core.label_smoothing` and :class:`QuantizeSettings`.
 
     ``locked`` colors
     (``'#rrggbb'`` strings or an (n, 3) array) appear in the palette exactly;

@@ -187,6 +187,26 @@ def test_smoothing_default_is_automatic(china):
     assert quantize(img, 16).settings["smoothing"] == 0.0
 
 
+def test_automatic_smoothing_stays_within_its_error_budget():
+    # Dark noise (many cheap near-ties) with rare colorful specks (which make
+    # the mean error, and so λ, large): strength 0.5 would add 7 % to the MSE.
+    rng = np.random.default_rng(0)
+    img = np.clip(12 + rng.normal(0, 4, (160, 200, 1)).repeat(3, 2), 0, 255)
+    specks = rng.random((160, 200)) < 0.03
+    img[specks] = rng.integers(0, 256, (specks.sum(), 3))
+    img = img.astype(np.uint8)
+    exact = quantize(img, 8, smoothing=0.0)
+    strong = quantize(img, 8, smoothing=0.5)
+    auto = quantize(img, 8)
+    assert strong.mse > 1.05 * exact.mse
+    used = auto.settings["smoothing"]
+    assert 0.01 <= used < 0.5
+    assert exact.mse < auto.mse <= 1.01 * exact.mse
+    # The recorded strength reproduces the result.
+    again = quantize(img, 8, smoothing=used)
+    assert np.array_equal(again.indices, auto.indices) and again.palette == auto.palette
+
+
 @pytest.mark.parametrize("value,err", [(-0.1, ValueError), (1.5, ValueError), ("x", TypeError), (True, TypeError)])
 def test_smoothing_setting_is_checked(value, err):
     with pytest.raises(err):
