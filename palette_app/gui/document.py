@@ -192,31 +192,22 @@ class Document(QObject):
         return f"{src}, edited"
 
     def apply_palette(self, palette: Palette, source: str, title: str | None = None) -> None:
-        """Map the image to ``palette`` (e.g. read from a palette file), as it is."""
+        """Map the image to ``palette`` (e.g. read from a palette file), as it is.
+
+        Entries the palette marks as locked (a Palette App JSON file) are locked."""
         if not 1 <= len(palette) <= edit.MAX_COLORS:
             raise ValueError(f"a palette to apply needs 1 to {edit.MAX_COLORS} colors, "
                              f"this one has {len(palette)}")
         pal = Palette(palette.colors, alpha=palette.alpha, names=palette.names)
         if not np.any(pal.rgba[:, 3] > 0):
             raise ValueError("the palette has no visible color (every entry is transparent)")
-        self._push(f"Apply palette {source}", PaletteState(pal, source, title, self.locked))
+        flagged = np.asarray(palette.locked, bool) & (pal.rgba[:, 3] == 255)
+        locked = tuple(dict.fromkeys(self.locked + tuple(hex6(pal.hex[i]) for i in np.flatnonzero(flagged))))
+        self._push(f"Apply palette {source}", PaletteState(pal, source, title, locked))
 
     def cluster_again(self) -> None:
         """Back to k-means (the locks stay)."""
         self._push("Cluster again", PaletteState(None, "", None, self.locked))
-
-    def editable_palette(self, order=None) -> Palette | None:
-        """The palette an edit starts from: the fixed palette, or while
-        clustering the shown palette in ``order`` (the swatches' order) without
-        counts and transparent entries. None when there is none."""
-        if self.fixed_palette is not None:
-            return self.fixed_palette
-        if self._shown is None:
-            return None
-        pal = self._shown.palette
-        if order is not None:
-            pal = pal.take(order)
-        return edit.editable(pal)
 
     def _edit(self, text: str, palette: Palette) -> None:
         self._push(text, PaletteState(palette, self._edited_source(), self._state.title, self.locked))

@@ -287,6 +287,7 @@ class MainWindow(QMainWindow):
         self.document.imageChanged.connect(self._show_image)
         self.document.previewChanged.connect(self._show_preview)
         self.document.settingsChanged.connect(self.request_preview)
+        self.document.settingsChanged.connect(self._update_mode_bar)
         self.document.lockedChanged.connect(self._locked_changed)
         self.document.paletteChanged.connect(self._palette_changed)
         self.document.stateChanged.connect(self.request_preview)
@@ -375,6 +376,7 @@ class MainWindow(QMainWindow):
         self.swatches.renameRequested.connect(self.rename_color)
         self.swatches.deleteRequested.connect(self.delete_color)
         self.swatches.moveRequested.connect(self.move_color)
+        self.swatches.view.selectionModel().currentChanged.connect(self._update_actions)
         self.preview.zoomChanged.connect(
             lambda z: self.zoom_label.setText(f"{100 * z:.0f} %" if self.preview.has_image else ""))
 
@@ -421,11 +423,13 @@ class MainWindow(QMainWindow):
         self.undo_action = stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcuts(KS.Undo)
         self.undo_action.setStatusTip("Take back the last change of the palette or the locks")
-        self.undo_action.setIcon(self.style().standardIcon(SP.SP_ArrowBack))
         self.redo_action = stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcuts(KS.Redo)
         self.redo_action.setStatusTip("Do again the change that was undone")
-        self.redo_action.setIcon(self.style().standardIcon(SP.SP_ArrowForward))
+        for a, short in ((self.undo_action, "Undo"), (self.redo_action, "Redo")):
+            # The menu says what ("Undo Delete #aabbcc"); the toolbar button stays short.
+            # No icon: the style's arrows are black, unreadable in the dark theme.
+            a.setIconText(short)
         # The undo stack renames them ("Undo Delete #aabbcc"); the tooltips follow the text.
         stack.undoTextChanged.connect(self._sync_undo_tips)
         stack.redoTextChanged.connect(self._sync_undo_tips)
@@ -998,8 +1002,10 @@ class MainWindow(QMainWindow):
             text += f" · fixed palette ({self.document.palette_source})"
         elif n < pr.request.n_colors:
             text += f" (the image has only {n} distinct colors)"
-        if self.locked:
-            text += f" · {len(self.locked)} locked"
+        n_locked = int(self.document.lock_mask(pr.palette).sum()) if pr.request.palette is not None \
+            else len(self.locked)
+        if n_locked:
+            text += f" · {n_locked} locked"
         return text
 
     def _step_colors(self, step: int) -> None:
@@ -1009,10 +1015,16 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ palette state
     def _palette_changed(self, _palette) -> None:
         """The fixed palette changed or clustering is back: mode bar, controls, swatches."""
+        self._update_mode_bar()
+        self.controls.set_fixed_palette(self.document.is_fixed)
+        self._show_fixed_palette()
+        self._update_actions()
+
+    def _update_mode_bar(self, *_args) -> None:
         doc = self.document
         fixed = doc.fixed_palette
         if fixed is None:
-            n = self.controls.settings().n_colors
+            n = doc.settings.n_colors
             self.mode_bar.set_mode(False, f"<b>Clustering</b>: k-means picks {n} colors"
                                    + (f", keeping {len(doc.locked)} locked" if doc.locked else ""))
         else:
@@ -1023,17 +1035,14 @@ class MainWindow(QMainWindow):
             "The image is mapped to this palette as it is; Cluster Again lets k-means choose"
             if fixed is not None else
             "k-means chooses the colors; apply a palette file or edit the palette to fix them")
-        self.controls.set_fixed_palette(fixed is not None)
-        self._show_fixed_palette()
-        self._update_actions()
 
     def _show_fixed_palette(self) -> None:
         """Show the fixed palette at once (the shares follow with the preview)."""
         fixed = self.document.fixed_palette
         if fixed is not None:
+            summary = f"{len(fixed)} colors · fixed palette ({self.document.palette_source})"
             self.swatches.set_palette(fixed, self.document.lock_mask(fixed),
-                                      summary=f"{len(fixed)} colors · fixed palette "
-                                              f"({self.document.palette_source}) · updating…",
+                                      summary=summary + (" · updating…" if self.loaded is not None else ""),
                                       fixed_order=True)
         elif self.loaded is None or self.shown is None:
             self.swatches.set_palette(None, fixed_order=False)
@@ -1044,8 +1053,7 @@ class MainWindow(QMainWindow):
         if pal is not None:
             # Lock marks follow at once; the recomputed palette follows with the preview.
             self.swatches.set_palette(pal, self.document.lock_mask(pal), summary=self.swatches.summary.text())
-        if not self.document.is_fixed:
-            self._palette_changed(None)
+        self._update_mode_bar()
         self._update_actions()
 
     def _row_editable(self, row: int) -> bool:

@@ -134,6 +134,9 @@ def test_apply_palette_file(window, qtbot, wait_preview, dialogs, small_image_pa
     shown = wait_preview(window, 16)
     assert shown.request.palette is None and window.swatches.count() == 16
     assert window.controls.colors_spin.isEnabled() and not window.mode_bar.button.isVisible()
+    window.controls.colors_slider.setValue(9)
+    assert "picks 9 colors" in window.mode_bar.label.text()
+    wait_preview(window, 9)
     window.undo_action.trigger()
     assert wait_preview(window).request.palette is not None
     assert window.swatches.model.hex_codes() == BRAND.hex
@@ -342,3 +345,23 @@ def test_swatches_by_keyboard(window, qtbot, wait_preview, dialogs, small_image_
     assert len(window.document.fixed_palette) == 5
     qtbot.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)   # Ctrl+Z undoes
     assert window.document.fixed_palette.hex[2] == BRAND.hex[1]
+
+
+def test_a_json_palette_brings_its_locks(window, qtbot, wait_preview, small_image_path, tmp_path):
+    path = tmp_path / "locked.json"
+    write_palette(BRAND.with_locked([False, True, False, False, True, False]), path)
+    window.open_path(small_image_path)
+    wait_preview(window)
+    with qtbot.waitSignal(window.paletteApplied, timeout=10000):
+        window.apply_palette_path(path)
+    assert window.locked == [BRAND.hex[1], BRAND.hex[4]]
+    assert window.locked_panel.hex_codes() == window.locked
+    shown = wait_preview(window)
+    assert window.document.lock_mask(shown.palette).tolist() == [False, True, False, False, True, False]
+    assert "2 locked" in window.swatches.summary.text()
+    # Exported as JSON, the locks and names come back as they went in.
+    with qtbot.waitSignal(window.exportFinished, timeout=30000):
+        window.export("palette", tmp_path / "again.json")
+    back = read_palette(tmp_path / "again.json")
+    assert back.hex == BRAND.hex and back.names == BRAND.names
+    assert back.locked.tolist() == [False, True, False, False, True, False]
