@@ -8,7 +8,12 @@ import pytest
 
 from palette_app.gui.mainwindow import IMAGE_FILTERS, image_filters, palette_filters
 from palette_app.gui.worker import CORE_FEATURES
-from palette_app.io import IMAGE_WRITE_FORMATS, PALETTE_FORMATS, load_image, read_palette
+from palette_app.io import (
+    IMAGE_WRITE_FORMATS,
+    PALETTE_FORMATS,
+    load_image,
+    read_palette,
+)
 
 LOSSLESS = {"PNG", "GIF", "WEBP", "TIFF", "BMP"}
 
@@ -114,7 +119,7 @@ def test_export_through_the_dialog_adds_the_extension(big_window, qtbot, tmp_pat
     assert (tmp_path / "swatches.ase").is_file()
     assert read_palette(tmp_path / "swatches.ase").hex == window.shown.palette.hex
     # The dialog suggested a name after the image, and remembers the format.
-    title, suggested, offered, selected = dialogs.last_save
+    _title, suggested, offered, _selected = dialogs.last_save
     assert Path(suggested).name == "big-12.gpl"
     assert len(offered) == len(filters)
     # A typed extension wins over the filter; .tiff is a TIFF.
@@ -135,7 +140,7 @@ def test_failed_export_is_a_message(big_window, qtbot, tmp_path, dialogs, wait_p
     window = big_window
     window.export("image", tmp_path / "no" / "such" / "folder" / "x.png")
     qtbot.waitUntil(lambda: dialogs.errors != [], timeout=30000)
-    title, message = dialogs.errors[0]
+    _title, message = dialogs.errors[0]
     assert "x.png" in message and "Traceback" not in message
     qtbot.waitUntil(lambda: window.export_image_action.isEnabled())
     # Still usable.

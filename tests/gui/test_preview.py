@@ -7,7 +7,13 @@ from PySide6.QtCore import QPoint, QPointF, QSize, QSizeF, Qt
 from PySide6.QtGui import QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from palette_app.gui.preview import MAX_ZOOM, MIN_ZOOM, ZOOM_STEP, PreviewWidget, ViewState
+from palette_app.gui.preview import (
+    MAX_ZOOM,
+    MIN_ZOOM,
+    ZOOM_STEP,
+    PreviewWidget,
+    ViewState,
+)
 
 
 def _solid(color, w=200, h=100) -> QImage:

@@ -208,7 +208,7 @@ def test_corrupt_file_shows_message_and_app_stays_usable(window, qtbot, wait_pre
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     window.open_path(bad)
     qtbot.waitUntil(lambda: dialogs.errors != [])
-    title, message = dialogs.errors[0]
+    _title, message = dialogs.errors[0]
     assert "broken.png" in message
     assert "Traceback" not in message
     assert window.loaded is None

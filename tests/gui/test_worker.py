@@ -14,7 +14,13 @@ from PySide6.QtGui import QImage
 import palette_app
 from palette_app.core import Cancelled, Palette
 from palette_app.gui.worker import (
-    QuantizeRequest, SerialRunner, Worker, downscale, indexed_qimage, match_palette, preview_job,
+    QuantizeRequest,
+    SerialRunner,
+    Worker,
+    downscale,
+    indexed_qimage,
+    match_palette,
+    preview_job,
     rgb_qimage,
 )
 
