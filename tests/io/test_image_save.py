@@ -137,7 +137,7 @@ def test_gif_keeps_one_transparent_entry_and_says_so(tmp_path):
     alpha = np.array([255, 0, 100, 255], np.uint8)
     result = make_result(rng, k=4, alpha=alpha, transparent_index=1)
     saved = save_image(result, tmp_path / "a.gif")
-    colors, file_alpha, indices = read_palette_image(saved.path)
+    _, file_alpha, indices = read_palette_image(saved.path)
     np.testing.assert_array_equal(file_alpha[:4], [255, 0, 255, 255])
     np.testing.assert_array_equal(indices, result.indices)
     assert any("only one color fully transparent" in n for n in saved.notes)
@@ -276,11 +276,45 @@ def test_png_encoder_matches_pngquant_on_its_own_indices(tmp_path, astronaut, k)
     out = tmp_path / "pq.png"
     subprocess.run(["pngquant", "--nofs", "--force", "-o", str(out), str(k), str(src)],
                    check=True, timeout=60)
-    colors, alpha, idx = read_palette_image(out)
+    colors, _, idx = read_palette_image(out)
     result = QuantizeResult(palette=Palette(colors), indices=idx)
     ours = save_image(result, tmp_path / "ours.png", color_profile=None).n_bytes
     assert ours <= 1.01 * out.stat().st_size
     assert_exact(tmp_path / "ours.png", result, "PNG")
+
+
+def test_png_of_a_smoothed_result_reads_back_exactly_and_is_smaller(tmp_path, astronaut):
+    """Label smoothing lives in the result: the file holds exactly its palette and indices."""
+    import palette_app
+
+    img = astronaut[::2, ::2]
+    smooth = palette_app.quantize(img, 4)  # the default smooths at few colors
+    exact = palette_app.quantize(img, 4, smoothing=0.0)
+    assert smooth.settings["smoothing"] > 0 and not np.array_equal(smooth.indices, exact.indices)
+    a = save_image(smooth, tmp_path / "smooth.png")
+    b = save_image(exact, tmp_path / "exact.png")
+    assert_exact(a.path, smooth, "PNG")
+    assert_exact(b.path, exact, "PNG")
+    assert a.n_bytes < 0.97 * b.n_bytes
+
+
+@pytest.mark.skipif(shutil.which("pngquant") is None, reason="pngquant is not installed")
+def test_png_at_4_colors_is_within_the_target_of_pngquant(tmp_path, astronaut):
+    """Issue 3 on its worst case (astronaut, 4 colors): size <= 1.1x pngquant --nofs, PSNR not lower."""
+    import palette_app
+
+    src = tmp_path / "src.png"
+    Image.fromarray(astronaut).save(src)
+    out = tmp_path / "pq.png"
+    subprocess.run(["pngquant", "--nofs", "--force", "-o", str(out), "4", str(src)], check=True, timeout=60)
+    result = palette_app.quantize(astronaut, 4)
+    ours = save_image(result, tmp_path / "ours.png")
+    assert ours.n_bytes <= 1.1 * out.stat().st_size
+    assert_exact(ours.path, result, "PNG")
+    with Image.open(out) as im:
+        pq = np.asarray(im.convert("RGB")).astype(np.float64)
+    pq_psnr = 10 * np.log10(255**2 / ((pq - astronaut) ** 2).mean())
+    assert result.psnr >= pq_psnr
 
 
 # ---------------------------------------------------------------------------
@@ -393,7 +427,7 @@ def test_invalid_results_and_arguments(tmp_path):
 
 
 def test_encoder_failure_leaves_nothing(tmp_path, monkeypatch):
-    import palette_app.io.image_save as image_save
+    from palette_app.io import image_save
 
     def broken(f, *a, **k):
         f.write(b"half a file")
@@ -477,7 +511,7 @@ def test_killed_writer_child_works_when_not_killed(tmp_path):
     target = tmp_path / "export.png"
     t = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", child, str(target), "0"], capture_output=True,
-                         text=True, timeout=60)
+                         text=True, timeout=60, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["HALF", "DONE"]
     assert load_image(target).size == (400, 400)
