@@ -552,27 +552,38 @@ def _finish(img, samples: _Samples, rgb, alpha, mp: _Mapping, n_iter, s: Quantiz
     if s.dither != "none":
         counts = np.bincount(indices.reshape(-1), minlength=len(rgb)).astype(np.int64)
     inertia = mp.inertia
+    # Per-color labels give the metrics exactly (smoothed pixels as a
+    # correction), unless dithering maps one color to several entries or
+    # pixels are partly transparent: then the metrics are measured per pixel.
+    exact_metrics = s.dither == "none" and not samples.partial
+    hist_labels = mp.labels
+    moved = None
     if smoothed is not None:
         counts = counts - np.bincount(smoothed.near, minlength=len(rgb)) + \
             np.bincount(smoothed.new, minlength=len(rgb))
         inertia += smoothed.d_inertia
+        moved = (smoothed.near, smoothed.new)
         if sort:
             # Smoothing moved a few pixels between entries: sort by share again.
             lock = np.zeros(len(rgb), bool) if locked_flags is None else locked_flags
             order = _share_order(counts, lock, transparent_index)
             if not np.array_equal(order, np.arange(len(rgb))):
+                if order.size < len(rgb):
+                    exact_metrics = False  # an entry lost all its pixels: labels point at it
                 remap_to = np.zeros(256, np.uint8)
                 remap_to[order] = np.arange(order.size, dtype=np.uint8)
                 indices = remap_to[indices]
+                hist_labels = remap_to[hist_labels]
+                moved = (remap_to[smoothed.near], remap_to[smoothed.new])
                 rgb, alpha, counts, locked_flags = rgb[order], alpha[order], counts[order], lock[order]
                 transparent_index = None if transparent_index is None else int(order.size - 1)
     palette = Palette(rgb, alpha=alpha, counts=counts, names=names,
                       locked=np.zeros(len(rgb), bool) if locked_flags is None else locked_flags)
-    # Per-color labels give the metrics exactly unless one color can map to
-    # several entries (dithering, smoothing) or pixels are partly transparent.
-    exact_metrics = s.dither == "none" and not samples.partial and smoothed is None
     settings = asdict(s)
     settings["smoothing"] = strength
+    moved_rgb = None
+    if exact_metrics and smoothed is not None:
+        moved_rgb = np.ascontiguousarray(img.reshape(-1, img.shape[2])[smoothed.where, :3])
     return QuantizeResult(
         palette=palette,
         indices=indices,
@@ -582,8 +593,11 @@ def _finish(img, samples: _Samples, rgb, alpha, mp: _Mapping, n_iter, s: Quantiz
         settings=settings,
         _hist_colors=samples.colors if exact_metrics else None,
         _hist_counts=samples.counts if exact_metrics else None,
-        _hist_labels=mp.labels if exact_metrics else None,
+        _hist_labels=hist_labels if exact_metrics else None,
         _original=None if exact_metrics else np.ascontiguousarray(img[..., :3]),
+        _moved_rgb=moved_rgb,
+        _moved_from=moved[0] if moved_rgb is not None else None,
+        _moved_to=moved[1] if moved_rgb is not None else None,
     )
 
 

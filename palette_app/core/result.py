@@ -47,6 +47,11 @@ class QuantizeResult:
     # Private: the original pixels, when metrics must be measured per pixel
     # (dithered results, where one color maps to several palette entries).
     _original: np.ndarray | None = field(default=None, repr=False)
+    # Private: pixels whose entry is not their color's entry in _hist_labels
+    # (label smoothing): their colors (c, 3) uint8, that entry and theirs (c,).
+    _moved_rgb: np.ndarray | None = field(default=None, repr=False)
+    _moved_from: np.ndarray | None = field(default=None, repr=False)
+    _moved_to: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -78,7 +83,8 @@ class QuantizeResult:
             return mse(*self._opaque_pairs())
         if self._hist_colors is None:
             raise ValueError("this result carries no histogram to measure against")
-        return histogram_mse(self._hist_colors, self._hist_counts, self._hist_labels, self.palette.colors)
+        value = histogram_mse(self._hist_colors, self._hist_counts, self._hist_labels, self.palette.colors)
+        return value + self._moved_correction(mse)
 
     @cached_property
     def psnr(self) -> float:
@@ -96,7 +102,20 @@ class QuantizeResult:
             return mean_delta_e(*self._opaque_pairs())
         if self._hist_colors is None:
             raise ValueError("this result carries no histogram to measure against")
-        return histogram_delta_e(self._hist_colors, self._hist_counts, self._hist_labels, self.palette.colors)
+        value = histogram_delta_e(self._hist_colors, self._hist_counts, self._hist_labels,
+                                  self.palette.colors)
+        return value + self._moved_correction(mean_delta_e)
+
+    def _moved_correction(self, mean_metric) -> float:
+        """Change of a per-pixel mean metric from the pixels label smoothing moved
+        off their color's histogram label (0 when none moved)."""
+        if self._moved_rgb is None or len(self._moved_rgb) == 0:
+            return 0.0
+        x = self._moved_rgb[:, None, :]
+        pal = self.palette.colors
+        now = mean_metric(x, np.ascontiguousarray(pal[self._moved_to][:, None, :]))
+        before = mean_metric(x, np.ascontiguousarray(pal[self._moved_from][:, None, :]))
+        return (now - before) * len(self._moved_rgb) / float(self._hist_counts.sum())
 
     def _opaque_pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """(original, quantized) RGB of the pixels mapped to opaque entries, as

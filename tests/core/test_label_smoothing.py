@@ -171,6 +171,9 @@ def test_smoothed_pixels_stay_within_the_margin_of_nearest(astronaut, k):
     assert r.inertia == pytest.approx(float(got.sum()), rel=1e-6)
     diff = img.astype(float) - r.to_rgb().astype(float)
     assert r.psnr == pytest.approx(10 * np.log10(255 ** 2 / (diff ** 2).mean()), abs=1e-6)
+    from palette_app.core.metrics import mean_delta_e
+
+    assert r.delta_e == pytest.approx(mean_delta_e(img, r.to_rgb()), rel=1e-9)
     assert np.array_equal(np.bincount(r.indices.ravel(), minlength=len(r.palette)), r.palette.counts)
     assert np.all(np.diff(r.palette.counts) <= 0)
 
