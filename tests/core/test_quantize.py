@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import palette_app
 from palette_app.core import Cancelled, Palette, QuantizeResult, quantize, remap
@@ -31,6 +32,20 @@ def test_quantize_photo_end_to_end(astronaut):
     assert r.inertia == pytest.approx(float(d.min(1).sum()), rel=1e-6)
     assert 0 < r.delta_e < 10
     assert r.psnr > 25
+
+
+@pytest.mark.parametrize("k", [4, 8])
+def test_smoothing_zero_maps_every_pixel_to_its_nearest_color_at_few_colors(astronaut, k):
+    """Up to 8 colors the default smooths labels (see test_label_smoothing.py);
+    smoothing=0 keeps the exact path: every pixel on its nearest color."""
+    img = astronaut[::2, ::2]
+    r = quantize(img, k, smoothing=0.0)
+    assert r.settings["smoothing"] == 0.0
+    pix = img.reshape(-1, 3).astype(np.int64)
+    d = ((pix[:, None, :] - r.palette.colors[None].astype(np.int64)) ** 2).sum(-1)
+    assert np.array_equal(d[np.arange(len(pix)), r.indices.ravel()], d.min(1))
+    assert r.inertia == pytest.approx(float(d.min(1).sum()), rel=1e-6)
+    assert quantize(img, k).settings["smoothing"] > 0
 
 
 def test_quality_beats_pillow_median_cut(china):
