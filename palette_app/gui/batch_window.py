@@ -70,7 +70,10 @@ from palette_app.batch.settings import (
 from palette_app.gui.batch_worker import BatchRequest, BatchWorker, job_count
 from palette_app.gui.controls import DITHER_LABELS, SPACE_LABELS
 
-__all__ = ["BatchResultsModel", "BatchWindow", "choose_files", "choose_folder", "choose_palette_file"]
+__all__ = [
+    "BatchResultsModel", "BatchWindow", "choose_files", "choose_folder", "choose_palette_file",
+    "settings_from_controls",
+]
 
 SETTINGS_GROUP = "batch"
 #: How to name the palette sources (``BatchWindow.palette_combo``'s data).
@@ -397,6 +400,18 @@ def _local_paths(mime) -> list[str]:
     return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
 
 
+def settings_from_controls(controls, locked: Iterable[str] = (), **overrides) -> BatchSettings:
+    """:class:`BatchSettings` from the main window's controls (``controls.Settings`` or anything
+    with ``n_colors``, ``space``, ``dither``, ``dither_strength``, ``dither_smooth_only`` and
+    ``random_state``) and its locked colors; ``overrides`` set other fields (``format=...``)."""
+    kw = {name: getattr(controls, name) for name in
+          ("n_colors", "space", "dither", "dither_strength", "dither_smooth_only", "random_state")
+          if hasattr(controls, name)}
+    kw["locked"] = tuple(str(c)[:7] for c in locked)
+    kw.update(overrides)
+    return BatchSettings(**kw)
+
+
 def parse_hex_list(text: str) -> tuple[str, ...]:
     """``"e30613, #fff  00ff00"`` → the codes as typed (checked by :class:`BatchSettings`)."""
     return tuple(p for p in re.split(r"[\s,;]+", text.strip()) if p)
@@ -463,6 +478,10 @@ class BatchWindow(QDialog):
         self._anim = QTimer(self)
         self._anim.setInterval(60)
         self._anim.timeout.connect(self._tick)
+        # Quitting the app (even without closing this window first) stops a running batch.
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:

@@ -192,10 +192,12 @@ class ElbowPanel(QWidget):
         self.target_spin.setRange(0.1, 99.0)
         self.target_spin.setSingleStep(0.5)
         self.target_spin.setValue(DEFAULT_TARGET["delta_e"])
-        self.target_spin.setToolTip("The target value: ΔE2000 at most, or PSNR at least")
+        self.target_spin.setToolTip("The target value: ΔE2000 at most, or PSNR at least "
+                                    "(Enter finds)")
         self.find_button = QPushButton("&Find")
         self.find_button.setToolTip("Find the fewest colors that reach the target, and use them")
         self.find_button.clicked.connect(self.find)
+        self.target_spin.lineEdit().returnPressed.connect(self.find)   # Enter in the box finds too
         self.answer_label = QLabel("")
         self.answer_label.setWordWrap(True)
         self.answer_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -399,6 +399,19 @@ def test_settings_and_folders_are_remembered(make_batch, qtbot, tmp_path, photos
     assert w2.inputs() == []                           # the list itself starts empty
 
 
+def test_settings_from_the_main_window_controls(make_batch):
+    from palette_app.gui.batch_window import settings_from_controls
+    from palette_app.gui.controls import Settings
+
+    s = settings_from_controls(Settings(n_colors=20, space="oklab", dither="fs", dither_strength=0.25,
+                                        random_state=9), locked=["#AA0000", "#00bb00ff"], format="webp")
+    assert (s.n_colors, s.space, s.dither, s.dither_strength, s.random_state) == (20, "oklab", "fs",
+                                                                                  0.25, 9)
+    assert s.locked == ("#aa0000", "#00bb00") and s.format == "WEBP"
+    w = make_batch(initial=s)
+    assert w.batch_settings() == s
+
+
 def test_prefill_from_main_window_settings(make_batch):
     initial = BatchSettings(n_colors=12, space="lab", dither="ordered", dither_strength=0.5,
                             locked=("#ff0000",), random_state=3, max_delta_e=2.5, format="tiff",

@@ -166,7 +166,10 @@ def test_quality_box_finds_the_fewest_colors(panel, qtbot, photo, kind, value):
     panel.target_combo.setCurrentIndex(panel.target_combo.findData(kind))
     panel.target_spin.setValue(value)
     with qtbot.waitSignal(panel.colorsChosen, timeout=60000) as blocker:
-        qtbot.mouseClick(panel.find_button, Qt.MouseButton.LeftButton)
+        if kind == "psnr":
+            qtbot.keyClick(panel.target_spin, Qt.Key.Key_Return)   # Enter in the box
+        else:
+            qtbot.mouseClick(panel.find_button, Qt.MouseButton.LeftButton)
     n = blocker.args[0]
     kw = {"max_delta_e": value} if kind == "delta_e" else {"min_psnr": value}
     expected = palette_app.colors_for_quality(photo, **kw)
