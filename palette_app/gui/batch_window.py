@@ -41,7 +41,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -69,6 +68,7 @@ from palette_app.batch.settings import (
 )
 from palette_app.gui.batch_worker import BatchRequest, BatchWorker, job_count
 from palette_app.gui.controls import DITHER_LABELS, SPACE_LABELS
+from palette_app.gui.message_bar import MessageBar
 
 __all__ = [
     "BatchResultsModel", "BatchWindow", "choose_files", "choose_folder", "choose_palette_file",
@@ -644,16 +644,9 @@ class BatchWindow(QDialog):
         oform.addRow(label("Parallel &jobs:", self.jobs_spin), self.jobs_spin)
 
         # Message, progress, results, buttons.
-        self.message_label = QLabel()
-        self.message_label.setObjectName("BatchMessage")
-        self.message_label.setWordWrap(True)
-        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message_label.setFrameShape(QFrame.Shape.StyledPanel)
-        self.message_label.setStyleSheet("#BatchMessage { background: #fdecea; color: #611a15;"
-                                         " border: 1px solid #f5c2c0; border-radius: 4px;"
-                                         " padding: 4px; }")
+        # The main window's message bar (theme-aware colors); it goes when the problem does.
+        self.message_label = MessageBar(closable=False)
         self.message_label.setToolTip("Why the batch could not start")
-        self.message_label.hide()
 
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
@@ -1000,17 +993,15 @@ class BatchWindow(QDialog):
 
     # ------------------------------------------------------------------ messages
     def _show_message(self, text: str) -> None:
-        self.message_label.setText(text)
-        self.message_label.show()
+        self.message_label.show_message(text)
         self.errorShown.emit(text)
 
     def _clear_message(self) -> None:
         self.message_label.clear()
-        self.message_label.hide()
 
     def message(self) -> str:
         """The problem shown in the window ('' when none)."""
-        return self.message_label.text() if not self.message_label.isHidden() else ""
+        return self.message_label.text
 
     # ------------------------------------------------------------------ running
     def is_running(self) -> bool:
