@@ -47,7 +47,8 @@ __all__ = ["ElbowPanel", "ElbowRequest", "QualityAnswer", "QualityRequest", "elb
 ELBOW_MAX_PIXELS = 256 * 1024
 ELBOW_KEY = "elbow"
 QUALITY_KEY = "elbow-quality"
-TARGETS = {"delta_e": "Mean ΔE2000 at most", "psnr": "PSNR at least (dB)"}
+#: Short, for a narrow dock; the combo box's tooltip says it in words.
+TARGETS = {"delta_e": "Mean ΔE2000 ≤", "psnr": "PSNR (dB) ≥"}
 DEFAULT_TARGET = {"delta_e": 2.0, "psnr": 35.0}
 
 
@@ -176,16 +177,21 @@ class ElbowPanel(QWidget):
         self.kmax_spin.setKeyboardTracking(False)
         self.kmax_spin.setToolTip("The largest number of colors on the chart")
         self.kmax_spin.valueChanged.connect(lambda _v: self._submit_elbow())
-        kmax_label = QLabel("Up &to:")
+        kmax_label = QLabel("Up t&o:")
         kmax_label.setBuddy(self.kmax_spin)
 
         self.target_combo = QComboBox()
         for key, text in TARGETS.items():
             self.target_combo.addItem(text, key)
-        self.target_combo.setToolTip("The quality to reach: mean CIEDE2000 color difference (1 is "
-                                     "barely visible, 2–3 is close) or PSNR in dB (higher is closer)")
+        self.target_combo.setToolTip("The quality to reach: a mean CIEDE2000 color difference at "
+                                     "most (1 is barely visible, 2–3 is close), or a PSNR in dB at "
+                                     "least (higher is closer)")
         self.target_combo.currentIndexChanged.connect(self._target_kind_changed)
-        target_label = QLabel("&Target:")
+        # Shrinks with a narrow dock instead of widening the window.
+        self.target_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.target_combo.setMinimumContentsLength(8)
+        target_label = QLabel("T&arget:")
         target_label.setBuddy(self.target_combo)
         self.target_spin = QDoubleSpinBox()
         self.target_spin.setDecimals(1)
@@ -194,7 +200,7 @@ class ElbowPanel(QWidget):
         self.target_spin.setValue(DEFAULT_TARGET["delta_e"])
         self.target_spin.setToolTip("The target value: ΔE2000 at most, or PSNR at least "
                                     "(Enter finds)")
-        self.find_button = QPushButton("&Find")
+        self.find_button = QPushButton("F&ind")
         self.find_button.setToolTip("Find the fewest colors that reach the target, and use them")
         self.find_button.clicked.connect(self.find)
         self.target_spin.lineEdit().returnPressed.connect(self.find)   # Enter in the box finds too
@@ -322,6 +328,22 @@ class ElbowPanel(QWidget):
                            random_state=self._random_state, generation=self._next(ELBOW_KEY))
         self._submit(elbow_job, req, ELBOW_KEY, self._on_curve, self._on_error)
         self._update_enabled()
+
+    def let_queued_first(self) -> bool:
+        """Stop a running curve job and queue it again, behind the work queued on the runner.
+
+        On a shared runner a preview submitted while the curve is computed
+        would wait for the whole curve (about a second for a large image); the
+        main window calls this after submitting one, so the preview goes first
+        and the curve starts over after it. True if the job was re-queued.
+        """
+        running = self.runner.running
+        if (running is None or running.key != ELBOW_KEY or running.cancelled
+                or running not in self._workers or self._pixels is None
+                or not any(w is not running and not w.cancelled for w in self.runner.pending())):
+            return False
+        self._submit_elbow()    # supersedes the running job (cancelled at its next k)
+        return True
 
     def find(self) -> Worker | None:
         """Search the fewest colors reaching the target (in the background); None without an image."""

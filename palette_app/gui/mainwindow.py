@@ -9,9 +9,16 @@ to a fixed palette), which the window hands to a
 and the document accepts only the one for the newest request. Every change of
 the palette or the locks is one command on the document's undo stack.
 
-Extension points for the coordinator are marked ``EXTENSION POINT`` below
-(a "Batch export…" action in the File menu, more docks such as the elbow
-panel): see :meth:`MainWindow.add_panel_dock` and :meth:`MainWindow.batch_defaults`.
+Two more windows of work hang off it. File › Batch Export… opens one
+:class:`~palette_app.gui.batch_window.BatchWindow` (kept and raised again on
+later opens), filled from :meth:`MainWindow.batch_defaults`: the controls, the
+locked colors, a fixed palette, the open image. The "How Many Colors?" dock
+(:class:`~palette_app.gui.elbow_panel.ElbowPanel`) follows the document (image,
+color space, seed, number of colors, locks) and runs its jobs on the window's
+``core_runner``, so they take turns with previews; a preview asked for while a
+curve is computed goes first (:meth:`ElbowPanel.let_queued_first`). Choosing a
+number on its chart sets the colors control (leaving a fixed palette first).
+More docks go through :meth:`MainWindow.add_panel_dock`.
 """
 from __future__ import annotations
 
@@ -33,8 +40,6 @@ from PySide6.QtGui import (
     QGuiApplication,
     QImage,
     QKeySequence,
-    QPainter,
-    QPen,
 )
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -48,7 +53,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStyle,
-    QToolButton,
     QUndoView,
     QVBoxLayout,
     QWidget,
@@ -58,14 +62,15 @@ from palette_app.core import Palette
 from palette_app.gui import dialogs, palette_edit
 from palette_app.gui.controls import ControlsPanel, Settings
 from palette_app.gui.document import Document
+from palette_app.gui.elbow_panel import ElbowPanel
 from palette_app.gui.locked import LockedColorsPanel
+from palette_app.gui.message_bar import MessageBar
 from palette_app.gui.preview import PreviewWidget
 from palette_app.gui.swatches import SwatchPanel
 from palette_app.gui.theme import (
     THEME_LABELS,
     THEME_TIPS,
     THEMES,
-    message_colors,
     theme_manager,
 )
 from palette_app.gui.worker import (
@@ -89,7 +94,8 @@ __all__ = ["MainWindow"]
 
 APP_NAME = "Palette App"
 #: Version of the dock/toolbar layout saved with saveState (bump when docks change).
-LAYOUT_VERSION = 1
+#: 2: the "How Many Colors?" dock.
+LAYOUT_VERSION = 2
 
 #: Changes closer together than this are merged into one preview request.
 COALESCE_MS = 30
@@ -184,47 +190,6 @@ def _message(e: BaseException) -> str:
         f"Something went wrong ({type(e).__name__})."
 
 
-class MessageBar(QFrame):
-    """A dismissible line above the preview for errors that must not be modal.
-
-    Its colors are the window's, tinted red (:func:`~palette_app.gui.theme.message_colors`),
-    so it reads well in light and dark themes."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("MessageBar")
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.close_button = QToolButton()
-        self.close_button.setText("✕")
-        self.close_button.setAutoRaise(True)
-        self.close_button.setToolTip("Dismiss this message")
-        self.close_button.clicked.connect(self.hide)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(8, 4, 4, 4)
-        lay.addWidget(self.label, 1)
-        lay.addWidget(self.close_button)
-        self.hide()
-
-    def paintEvent(self, event) -> None:
-        background, border, _text = message_colors(self.palette())
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        p.setPen(QPen(border, 1))
-        p.setBrush(background)
-        p.drawRoundedRect(self.rect().adjusted(0, 0, -1, -1), 4, 4)
-        p.end()
-
-    def show_message(self, text: str) -> None:
-        self.label.setText(text)
-        self.show()
-
-    @property
-    def text(self) -> str:
-        return self.label.text() if self.isVisible() else ""
-
-
 class ModeBar(QFrame):
     """Says where the palette comes from (k-means, or a fixed palette) and offers the way back."""
 
@@ -276,6 +241,7 @@ class MainWindow(QMainWindow):
         self._export_worker: Worker | None = None
         self._export_result: ExportResult | None = None
         self._preview_started = 0.0
+        self.batch_window = None     # a BatchWindow, made on first use (File › Batch Export…)
         self.theme = theme_manager()
 
         self._build_widgets()
@@ -292,6 +258,12 @@ class MainWindow(QMainWindow):
         self.document.paletteChanged.connect(self._palette_changed)
         self.document.stateChanged.connect(self.request_preview)
         self.document.undo_stack.indexChanged.connect(self._update_actions)
+        # The "How Many Colors?" panel follows the document.
+        for signal in (self.document.imageChanged, self.document.settingsChanged,
+                       self.document.paletteChanged):
+            signal.connect(self._sync_elbow)
+        self.document.lockedChanged.connect(self.elbow_panel.set_locked)
+        self.elbow_dock.visibilityChanged.connect(self._sync_elbow)
 
         self._coalesce = QTimer(self)
         self._coalesce.setSingleShot(True)
@@ -411,12 +383,15 @@ class MainWindow(QMainWindow):
             "Leave the fixed palette: k-means picks the colors again (locked colors stay)",
             SP.SP_BrowserReload)
         self.export_palette_action = self._action(
-            "Export &Palette…", self.export_palette_dialog, "Ctrl+E",
+            "Export Pa&lette…", self.export_palette_dialog, "Ctrl+E",
             "Save the palette (GPL, ASE, ACO, ACT, PAL, JSON, CSS, …)", SP.SP_DialogSaveButton)
         self.export_image_action = self._action(
             "Export &Image…", self.export_image_dialog, "Ctrl+Shift+E",
             "Save the reduced-color image at full resolution (PNG, GIF, WebP, TIFF, BMP, JPEG)",
             SP.SP_DialogSaveButton)
+        self.batch_action = self._action(
+            "&Batch Export…", self.open_batch, "Ctrl+Shift+B",
+            "Reduce many images at once, starting from the settings and the palette on screen")
         self.quit_action = self._action("&Quit", self.close, KS.Quit, "Quit Palette App")
 
         stack = self.document.undo_stack
@@ -435,7 +410,7 @@ class MainWindow(QMainWindow):
         stack.redoTextChanged.connect(self._sync_undo_tips)
         self._sync_undo_tips()
 
-        self.add_color_action = self._action("A&dd Color…", self.add_color, "Ctrl+Shift+A",
+        self.add_color_action = self._action("Add &Color…", self.add_color, "Ctrl+Shift+A",
                                              "Add a color to the palette (the palette becomes fixed)")
         self.edit_color_action = self._action("&Edit Color…", self._edit_current, "Ctrl+Shift+C",
                                               "Pick another color for the selected swatch")
@@ -539,11 +514,18 @@ class MainWindow(QMainWindow):
         self.history_dock = self.add_panel_dock(
             "Undo &History", self.undo_view, "UndoHistoryDock",
             tip="Show or hide the list of changes (click one to go back to it)", visible=False)
-        self.splitDockWidget(self.locked_dock, self.history_dock, Qt.Orientation.Vertical)
+        # On the window's core runner: its jobs take turns with previews and exports, so two
+        # parallel kernels never run at once.
+        self.elbow_panel = ElbowPanel(runner=self.core_runner)
+        self.elbow_panel.colorsChosen.connect(self.choose_n_colors)
+        self.elbow_dock = self.add_panel_dock(
+            "How &Many Colors?", self.elbow_panel, "ElbowDock",
+            tip="Show or hide the chart of the error against the number of colors, with the "
+                "suggested number and a quality target search")
+        self.splitDockWidget(self.locked_dock, self.elbow_dock, Qt.Orientation.Vertical)
+        self.splitDockWidget(self.elbow_dock, self.history_dock, Qt.Orientation.Vertical)
         self.history_dock.setVisible(False)
-        # EXTENSION POINT (coordinator): add more docks here, before the saved layout is
-        # restored, e.g. self.elbow_dock = self.add_panel_dock("&Colors Curve", ElbowPanel(),
-        # "ElbowDock") — see the report of issue #8 for the signals to connect.
+        # More docks go here, before the saved layout is restored (bump LAYOUT_VERSION).
 
     def _build_menus(self) -> None:
         mb = self.menuBar()
@@ -559,8 +541,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.export_palette_action)
         file_menu.addAction(self.export_image_action)
-        # EXTENSION POINT (coordinator): file_menu.addAction(self.batch_action) here
-        # ("Batch &Export…", pre-filled from self.batch_defaults()).
+        file_menu.addAction(self.batch_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         self.file_menu = file_menu
@@ -636,6 +617,7 @@ class MainWindow(QMainWindow):
     def _set_tab_order(self) -> None:
         """Tab goes through the window as it reads: preview, controls, palette, side panels."""
         c = self.controls
+        e = self.elbow_panel
         chain = [self.preview.original_pane, self.preview.quantized_pane, self.preview.split_pane,
                  self.message_bar.close_button,
                  c.colors_slider, c.colors_spin, c.space_combo, c.dither_combo, c.strength_slider,
@@ -643,7 +625,9 @@ class MainWindow(QMainWindow):
                  self.swatches.sort_combo, self.swatches.view,
                  self.locked_panel.list, self.locked_panel.hex_edit, self.locked_panel.add_button,
                  self.locked_panel.pick_button, self.locked_panel.edit_button,
-                 self.locked_panel.remove_button, self.undo_view,
+                 self.locked_panel.remove_button,
+                 e.kmax_spin, e.chart, e.target_combo, e.target_spin, e.find_button,
+                 self.undo_view,
                  self.cancel_button]
         for a, b in itertools.pairwise(chain):
             QWidget.setTabOrder(a, b)
@@ -966,6 +950,8 @@ class MainWindow(QMainWindow):
         w.signals.result.connect(self._on_preview)
         w.signals.error.connect(self._on_preview_error)
         self.core_runner.submit(w)
+        # A curve being computed on the same runner waits for this preview, not the reverse.
+        self.elbow_panel.let_queued_first()
         if not self._busy_timer.isActive():
             self._busy_timer.start()
 
@@ -1011,6 +997,29 @@ class MainWindow(QMainWindow):
     def _step_colors(self, step: int) -> None:
         if not self.document.is_fixed:
             self.controls.set_n_colors(self.controls.settings().n_colors + step)
+
+    def choose_n_colors(self, n: int) -> None:
+        """Use ``n`` colors (a point of the "How Many Colors?" chart, or its quality answer):
+        a fixed palette is left first, as Cluster Again does."""
+        if self.document.is_fixed:
+            self.cluster_again()
+        self.controls.set_n_colors(n)
+
+    def _sync_elbow(self, *_args) -> None:
+        """Give the "How Many Colors?" panel the image, space, seed and number of colors on
+        screen. Nothing is computed while the dock is hidden; showing it catches up."""
+        doc = self.document
+        fixed = doc.fixed_palette
+        self.elbow_panel.set_current(len(fixed) if fixed is not None else doc.settings.n_colors)
+        if self.elbow_dock.isHidden():
+            return
+        img = doc.image
+        if img is None and self.elbow_panel.pixels is None:
+            return
+        s = doc.settings
+        # The same image with the same space and seed is a no-op for the panel.
+        self.elbow_panel.set_image(None if img is None else img.preview, space=s.space,
+                                   random_state=s.random_state)
 
     # ------------------------------------------------------------------ palette state
     def _palette_changed(self, _palette) -> None:
@@ -1326,9 +1335,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ state for callers
     def is_idle(self) -> bool:
-        """No load, preview or export queued or running, and no change waiting."""
+        """No load, preview, export or "How Many Colors?" job queued or running, and no change
+        waiting. (A batch of the batch window runs on its own.)"""
         waiting = self._coalesce.isActive() and self._dirty
-        return not (self.core_runner.busy or self.io_runner.busy or waiting)
+        return not (self.core_runner.busy or self.io_runner.busy or waiting
+                    or self.elbow_panel.is_busy())
 
     def batch_defaults(self) -> dict:
         """What a batch export should start from: the settings, the locked
@@ -1343,6 +1354,55 @@ class MainWindow(QMainWindow):
             "image_path": None if img is None or img.image.path is None else str(img.image.path),
             "output_dir": str(self._settings.value("export/image/dir", "") or ""),
         }
+
+    def open_batch(self):
+        """Show the batch window (File › Batch Export…), made on first use and kept.
+
+        Unless a batch is running, it is filled from the window: the controls,
+        the locked colors, the fixed palette (offered as "The palette on
+        screen"), and the open image as an input when it came from a file. Its
+        own choices (output folder, format, quality target, …) stay."""
+        from palette_app.gui.batch_window import BatchWindow
+
+        if self.batch_window is None:
+            self.batch_window = BatchWindow(self._settings, parent=self)
+            self._fill_batch()
+        elif not self.batch_window.is_running():
+            self._fill_batch()
+        w = self.batch_window
+        w.show()
+        w.raise_()
+        w.activateWindow()
+        return w
+
+    def _fill_batch(self) -> None:
+        from palette_app.gui.batch_window import settings_from_controls
+
+        w = self.batch_window
+        d = self.batch_defaults()
+        try:
+            own = w.batch_settings()     # what the batch window says (remembered or chosen)
+        except (TypeError, ValueError):
+            own = None
+        keep = {}
+        if own is not None:
+            keep = {"format": own.format, "on_exist": own.on_exist, "effort": own.effort,
+                    "skip_if_larger": own.skip_if_larger}
+            if d["palette"] is None:
+                keep.update(min_psnr=own.min_psnr, max_delta_e=own.max_delta_e,
+                            shared_palette=own.shared_palette)
+        settings = settings_from_controls(d["settings"], **keep)
+        w.set_settings(settings)
+        # Apart from the settings: more locked colors than colors is for the batch window to
+        # point out when the batch starts, not a reason not to open.
+        w.set_locked(d["locked"])
+        pal = d["palette"]
+        if pal is not None:
+            w.set_palette_colors(tuple(pal.hex), f"The palette on screen ({len(pal)} colors)")
+        else:
+            w.set_palette_colors(None)
+        if d["image_path"]:
+            w.add_inputs([d["image_path"]])
 
     def _save_choices(self) -> None:
         """Remember the controls, the swatch order and the preview layout."""
@@ -1395,17 +1455,31 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 800)
         state = s.value("window/state")
-        if isinstance(state, (QByteArray, bytes)) and len(state):
-            self.restoreState(QByteArray(state), LAYOUT_VERSION)
+        self._default_docks = not (isinstance(state, (QByteArray, bytes)) and len(state)
+                                   and self.restoreState(QByteArray(state), LAYOUT_VERSION))
         splitter = s.value("window/splitter")
         if isinstance(splitter, (QByteArray, bytes)) and len(splitter):
             self.splitter.restoreState(QByteArray(splitter))
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._default_docks:
+            # The first layout (no saved one): the chart gets the height the short list of
+            # locks does not need. Only once the window has its size does this stick.
+            self._default_docks = False
+            self.resizeDocks([self.locked_dock, self.elbow_dock], [160, 440], Qt.Orientation.Vertical)
+            self.resizeDocks([self.elbow_dock], [330], Qt.Orientation.Horizontal)
 
     def closeEvent(self, event) -> None:
         self._coalesce.stop()
         self._busy_timer.stop()
         self._save_layout()
         self._save_choices()
+        if self.batch_window is not None:
+            # A running batch is cancelled (finished files stay, nothing partial is written).
+            self.batch_window.shutdown()
+            self.batch_window.close()
+        self.elbow_panel.shutdown()
         # Cancel cooperatively, then wait for the running workers to return.
         self.io_runner.close(timeout=10.0)
         self.core_runner.close(timeout=30.0)

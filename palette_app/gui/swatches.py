@@ -544,7 +544,7 @@ class SwatchPanel(QWidget):
         self.delete_action = action("&Delete Color", [QKeySequence.StandardKey.Delete, "Backspace"],
                                     "Remove the selected color from the palette",
                                     lambda: self._emit_current(self.deleteRequested), "delete_current")
-        self.move_left_action = action("Move &Left", "Alt+Left", "Move the selected color one place left",
+        self.move_left_action = action("Mo&ve Left", "Alt+Left", "Move the selected color one place left",
                                        lambda: self._move_current(-1), "move_left")
         self.move_right_action = action("Move Ri&ght", "Alt+Right", "Move the selected color one place right",
                                         lambda: self._move_current(+1), "move_right")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import platform
+import re
 from importlib import metadata
 
 import numpy as np
@@ -15,7 +16,9 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QComboBox,
+    QLabel,
     QLineEdit,
+    QMenu,
     QScrollBar,
     QWidget,
 )
@@ -74,6 +77,9 @@ def test_every_control_has_a_tooltip(window, wait_preview, small_image_path):
     window.cancel_button.show()
     widgets = _interactive(window)
     assert len(widgets) > 20
+    e = window.elbow_panel
+    assert {e.kmax_spin, e.target_combo, e.target_spin, e.find_button} <= set(widgets)
+    assert e.chart.toolTip().strip()
     missing = [_name(w) for w in widgets if not w.toolTip().strip()]
     assert missing == []
 
@@ -91,6 +97,36 @@ def test_every_action_has_tips_and_a_key(window):
     # Mnemonics of the menu bar are unique.
     letters = [a.text()[a.text().index("&") + 1].lower() for a in window.menuBar().actions()]
     assert len(letters) == len(set(letters))
+
+
+def _mnemonic(text: str) -> str | None:
+    m = re.search(r"&(\w)", text.replace("&&", ""))
+    return m.group(1).lower() if m else None
+
+
+def test_mnemonics_are_unique_in_each_menu_and_in_the_window(window):
+    window._settings.setValue("recentFiles", ["/tmp/a.png", "/tmp/b.png"])
+    window._fill_recent_menu()
+    menus = [a.menu() for a in window.menuBar().actions()]
+    seen_menus = 0
+    while menus:
+        menu = menus.pop()
+        seen_menus += 1
+        actions = [a for a in menu.actions() if not a.isSeparator() and a.isVisible()]
+        letters = [_mnemonic(a.text()) for a in actions if _mnemonic(a.text())]
+        assert len(letters) == len(set(letters)), (menu.title(), sorted(letters))
+        menus += [a.menu() for a in actions if isinstance(a.menu(), QMenu)]
+    assert seen_menus >= 8          # File, Open Recent, Edit, Palette, View, Panels, Theme, Help
+    panels = [a.text() for a in window.panels_menu.actions()]
+    assert "How &Many Colors?" in panels and "&Batch Export…" in [a.text() for a in window.file_menu.actions()]
+    # Alt+letter of the menu bar and of every label and button of the window (docks too) are
+    # unique, or one of them would never be reached.
+    letters = [_mnemonic(a.text()) for a in window.menuBar().actions()]
+    for w in window.findChildren(QWidget):
+        if isinstance(w, (QLabel, QAbstractButton)) and w.window() is window and _mnemonic(w.text()):
+            letters.append(_mnemonic(w.text()))
+    assert len(letters) >= 12
+    assert len(letters) == len(set(letters)), sorted(letters)
 
 
 def _focus_chain(window) -> list[QWidget]:
@@ -124,8 +160,11 @@ def test_tab_cycles_through_every_control(window, qtbot, wait_preview, small_ima
     assert QApplication.focusWidget() is start, "Tab did not come back to the start"
     assert set(seen) == set(expected), {_name(w) for w in set(expected) ^ set(seen)}
     # In reading order: the preview, the controls, the palette, then the side panels.
+    e = window.elbow_panel
     order = [seen.index(w) for w in (window.preview.original_pane, window.controls.colors_slider,
-                                     window.swatches.view, window.locked_panel.list)]
+                                     window.swatches.view, window.locked_panel.list,
+                                     e.kmax_spin, e.chart, e.target_combo, e.find_button,
+                                     window.undo_view)]
     assert order == sorted(order)
     # Keyboard focus on the preview is visible (a frame), mouse focus is not.
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Backtab)

@@ -45,8 +45,9 @@ def test_a_new_window_restores_the_preferences(qtbot, tmp_path, dialogs, wait_pr
     w.set_theme("dark")
     w.history_dock.show()
     w.locked_dock.hide()
+    w.elbow_dock.hide()
     # Smaller than the offscreen screen (800 × 800), which restoreGeometry clamps to;
-    # possible once the layout has taken the hidden dock into account.
+    # possible once the layout has taken the hidden docks into account.
     qtbot.waitUntil(lambda: w.minimumSize().width() < 700)
     w.resize(700, 560)
     qtbot.waitUntil(lambda: w.size() == QSize(700, 560))
@@ -58,6 +59,7 @@ def test_a_new_window_restores_the_preferences(qtbot, tmp_path, dialogs, wait_pr
     try:
         assert w2.size() == QSize(700, 560)
         assert w2.history_dock.isVisible() and not w2.locked_dock.isVisible()
+        assert not w2.elbow_dock.isVisible()
         assert w2.splitter.sizes() == sizes
         assert w2.theme.choice == "dark" and w2.theme_actions["dark"].isChecked()
         qtbot.waitUntil(lambda: w2.palette().color(QPalette.ColorRole.Window).lightness() < 80)
@@ -70,6 +72,8 @@ def test_a_new_window_restores_the_preferences(qtbot, tmp_path, dialogs, wait_pr
         assert dialogs.open_calls[-1] == ("Apply Palette", str(palettes))
         w2.open_path(small_image_path)
         wait_preview(w2)
+        # A hidden "How Many Colors?" panel computes nothing.
+        assert w2.elbow_panel.pixels is None and w2.elbow_panel.curve is None
         w2.export_palette_action.trigger()          # cancelled (no answer queued)
         assert Path(dialogs.last_save[1]).parent == exports
         assert dialogs.last_save[3] == gpl             # and the format chosen last time
@@ -90,5 +94,6 @@ def test_a_broken_layout_is_ignored(qtbot, tmp_path, dialogs):
     try:
         assert w.theme.choice == "system"
         assert w.locked_dock.isVisible() and not w.history_dock.isVisible()
+        assert w.elbow_dock.isVisible()
     finally:
         w.close()
