@@ -271,6 +271,8 @@ class BatchResultsModel(QAbstractTableModel):
             if col == self.STATUS:
                 return STATUS_LABELS.get(r.state, r.state)
             if col == self.OUTPUT:
+                if res is not None and res.status in ("failed", "cancelled"):
+                    return ""     # nothing was written
                 return os.path.basename(r.output) if r.output else ""
             if res is None:
                 return None
@@ -287,12 +289,17 @@ class BatchResultsModel(QAbstractTableModel):
                     return _size(res.bytes_before)
                 return f"{_size(res.bytes_before)} → {_size(res.bytes_after)}"
             if col == self.REASON:
-                return "" if res.status == "ok" else (res.reason or "")
+                if res.status == "ok" or not res.reason:
+                    return ""
+                # The File column names the file: its full path would crowd out the reason.
+                return res.reason.replace(r.input, self._rel(r.input))
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == self.FILE:
                 return r.input
             if col == self.OUTPUT:
+                if res is not None and res.status in ("failed", "cancelled"):
+                    return f"Nothing was written ({STATUS_LABELS.get(res.status, res.status)})"
                 return r.output or ""
             if res is not None and (res.reason or res.notes):
                 return "\n".join(([res.reason] if res.reason else []) + list(res.notes))

@@ -126,6 +126,11 @@ def test_batch_of_20_with_a_corrupt_file(make_batch, qtbot, photos, tmp_path):
     assert _cell(w, bad, BatchResultsModel.STATUS) == "failed"
     reason = _cell(w, bad, BatchResultsModel.REASON)
     assert f"photo{CORRUPT:02d}.png" in reason and "Cannot open" in reason
+    # The reason names the file as the File column does (not by its full path), and a failed
+    # file shows no output: none was written.
+    assert reason.startswith(f"Cannot open photo{CORRUPT:02d}.png") and str(photos) not in reason
+    assert _cell(w, bad, BatchResultsModel.OUTPUT) == ""
+    assert _cell(w, 0, BatchResultsModel.OUTPUT) == "photo00.png"
     for row in range(20):
         assert w.model.data(w.model.index(row, BatchResultsModel.PROGRESS), ProgressRole) == 1.0
         if row != bad:
@@ -199,6 +204,7 @@ def test_cancel_mid_batch(make_batch, qtbot, photos, tmp_path, monkeypatch):
     assert [r.status for r in results] == ["ok"] * 3 + ["cancelled"] * 17
     assert _statuses(w) == ["ok"] * 3 + ["cancelled"] * 17
     assert {_cell(w, r, BatchResultsModel.STATUS) for r in range(3, 20)} == {"cancelled"}
+    assert {_cell(w, r, BatchResultsModel.OUTPUT) for r in range(3, 20)} == {""}
     assert "3 written" in w.status_label.text() and "17 cancelled" in w.status_label.text()
     _check_outputs_complete(out, ["photo00.png", "photo01.png", "photo02.png"])
 
