@@ -72,8 +72,11 @@ def test_a_new_window_restores_the_preferences(qtbot, tmp_path, dialogs, wait_pr
         assert dialogs.open_calls[-1] == ("Apply Palette", str(palettes))
         w2.open_path(small_image_path)
         wait_preview(w2)
-        # A hidden "How Many Colors?" panel computes nothing.
+        # A hidden "How Many Colors?" panel computes nothing; shown, it catches up.
         assert w2.elbow_panel.pixels is None and w2.elbow_panel.curve is None
+        with qtbot.waitSignal(w2.elbow_panel.curveReady, timeout=30000):
+            w2.elbow_dock.toggleViewAction().trigger()
+        assert w2.elbow_panel.chart.current == 24
         w2.export_palette_action.trigger()          # cancelled (no answer queued)
         assert Path(dialogs.last_save[1]).parent == exports
         assert dialogs.last_save[3] == gpl             # and the format chosen last time
