@@ -1402,7 +1402,7 @@ class MainWindow(QMainWindow):
         else:
             w.set_palette_colors(None)
         if d["image_path"]:
-            w.add_inputs([d["image_path"]])
+            w.add_inputs([os.path.abspath(d["image_path"])])
 
     def _save_choices(self) -> None:
         """Remember the controls, the swatch order and the preview layout."""
