@@ -204,6 +204,42 @@ def _changes(near, mask, out, where):
     return c
 
 
+@njit(**JIT)
+def _added_error(X, C, near, new):
+    """Sum over pixels of |x - C[new]|^2 - |x - C[near]|^2 (float64).
+
+    X : (c, d) float32 pixel colors; C : (k, d) float32 palette;
+    near, new : (c,) uint8 entries                                      # IN
+    """
+    total = 0.0
+    for i in range(X.shape[0]):
+        a = near[i]
+        b = new[i]
+        for u in range(X.shape[1]):
+            x = np.float64(X[i, u])
+            da = x - np.float64(C[a, u])
+            db = x - np.float64(C[b, u])
+            total += db * db - da * da
+    return total
+
+
+def added_error(colors, palette, near, new) -> float:
+    """Added squared error of moving pixels from entry ``near`` to ``new``.
+
+    colors : (c, d) pixel coordinates; palette : (k, d); near, new : (c,)
+    entries. Returns the sum of the differences of squared distances.
+    """
+    X = np.ascontiguousarray(colors, np.float32)
+    C = np.ascontiguousarray(palette, np.float32)
+    a = np.ascontiguousarray(near, np.uint8)
+    b = np.ascontiguousarray(new, np.uint8)
+    if X.ndim != 2 or C.ndim != 2 or X.shape[1] != C.shape[1] or a.shape != (len(X),) or b.shape != a.shape:
+        raise ValueError("colors (c, d), palette (k, d), near and new (c,) expected")
+    if len(X) and max(int(a.max()), int(b.max())) >= len(C):
+        raise ValueError("entries must index the palette")
+    return float(_added_error(X, C, a, b))
+
+
 def second_choices(colors, palette, labels, d2, limit: float, fixed=None) -> tuple[np.ndarray, np.ndarray]:
     """Second-nearest palette entry of every color and its integer gap cost.
 

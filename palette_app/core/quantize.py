@@ -34,7 +34,7 @@ from palette_app.core.histogram import (
     reduce_histogram,
 )
 from palette_app.core.kmeans import assign_labels, weighted_kmeans
-from palette_app.core.label_smoothing import second_choices, smooth_rows
+from palette_app.core.label_smoothing import added_error, second_choices, smooth_rows
 from palette_app.core.palette import Palette, parse_hex
 from palette_app.core.remap import labels_to_indices, labels_via_points
 from palette_app.core.result import QuantizeResult
@@ -470,17 +470,22 @@ def _smooth_pass(img, samples: _Samples, mp: _Mapping, rgb, alpha, s: QuantizeSe
     """One smoothing pass with change cost ``lam`` (clustering-space units)."""
     usable = _usable(alpha, transparent_index)
     four = samples.partial
-    slot = np.full(len(rgb), -1, np.int32)
-    slot[usable] = np.arange(len(usable), dtype=np.int32)
+    every = len(usable) == len(rgb)  # no transparent entry: palette slots are entries
+    labels = mp.labels
+    if not every:
+        slot = np.full(len(rgb), -1, np.int32)
+        slot[usable] = np.arange(len(usable), dtype=np.int32)
+        labels = slot[mp.labels]
     fixed = None
     locked = s.locked_colors
     if len(locked):
         # Pixels equal to a locked color keep it.
         fixed = np.isin(_keys(samples.colors), _keys(locked))
-    alt_u, cost = second_choices(_coords(samples.colors, s.space, None, four),
-                                 _coords(rgb[usable], s.space, alpha[usable], four),
-                                 slot[mp.labels], mp.d2, 2.0 * lam, fixed)
-    alt = usable[alt_u].astype(np.uint8)
+    alt, cost = second_choices(_coords(samples.colors, s.space, None, four),
+                               _coords(rgb[usable], s.space, alpha[usable], four),
+                               labels, mp.d2, 2.0 * lam, fixed)
+    if not every:
+        alt = usable[alt].astype(np.uint8)
     packed = len(rgb) <= 16
     if packed:
         # Both entries of a color in one byte: one lookup pass fewer.
@@ -496,15 +501,10 @@ def _smooth_pass(img, samples: _Samples, mp: _Mapping, rgb, alpha, s: QuantizeSe
         near.reshape(-1)[samples.p_where] = (p | (p << 4)) if packed else p
         cost_img.reshape(-1)[samples.p_where] = 255
     indices, where = smooth_rows(near, alt_img, cost_img, packed=packed)
-    d_inertia = 0.0
     near_w = near.reshape(-1)[where] & (15 if packed else 255)
     new_w = indices.reshape(-1)[where]
-    if where.size:
-        x = _coords(img.reshape(-1, img.shape[2])[where, :3], s.space, None, four).astype(np.float64)
-        pal = _coords(rgb, s.space, alpha, four).astype(np.float64)
-        d_new = ((x - pal[new_w]) ** 2).sum(axis=1)
-        d_old = ((x - pal[near_w]) ** 2).sum(axis=1)
-        d_inertia = float((d_new - d_old).sum())
+    d_inertia = added_error(_coords(img.reshape(-1, img.shape[2])[where, :3], s.space, None, four),
+                            _coords(rgb, s.space, alpha, four), near_w, new_w)
     return indices, _Smoothed(where, near_w, new_w, d_inertia)
 
 

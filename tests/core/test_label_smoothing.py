@@ -11,6 +11,7 @@ from palette_app.core.label_smoothing import (
     CHANGE_COST,
     STRIP_ROWS,
     UP_CHANGE_COST,
+    added_error,
     second_choices,
     smooth_rows,
 )
@@ -58,6 +59,16 @@ def test_second_choices_one_entry_and_validation():
         second_choices(X, np.zeros((2, 3), np.float32), np.full(3, 2), np.zeros(3), 1.0)
     with pytest.raises(ValueError):
         second_choices(X, np.zeros((2, 4), np.float32), np.zeros(3, int), np.zeros(3), 1.0)
+
+
+def test_added_error_against_numpy():
+    rng = np.random.default_rng(5)
+    X = rng.random((500, 4), dtype=np.float32) * 100
+    C = rng.random((7, 4), dtype=np.float32) * 100
+    a, b = rng.integers(0, 7, 500), rng.integers(0, 7, 500)
+    want = (_d2(X, C)[np.arange(500), b] - _d2(X, C)[np.arange(500), a]).sum()
+    assert added_error(X, C, a, b) == pytest.approx(want, rel=1e-9)
+    assert added_error(X[:0], C, a[:0], b[:0]) == 0.0
 
 
 # ---------------------------------------------------------------- smooth_rows
