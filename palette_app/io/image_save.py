@@ -299,7 +299,7 @@ def _write_png(f: BinaryIO, colors, alpha, indices, result, *, srgb, optimize, n
 
 
 def _write_gif(f, colors, alpha, indices, result, *, notes, **_) -> tuple[bool, int]:
-    params: dict[str, Any] = dict(optimize=False, interlace=False)
+    params: dict[str, Any] = {"optimize": False, "interlace": False}
     if alpha is not None:
         t = getattr(result, "transparent_index", None)
         clear = np.flatnonzero(alpha == 0)
@@ -320,7 +320,7 @@ def _write_webp(f, colors, alpha, indices, result, *, srgb, notes, **_) -> tuple
     table = np.column_stack([colors, alpha]) if rgba else colors
     px = np.ascontiguousarray(table[indices])
     im = Image.fromarray(px, "RGBA" if rgba else "RGB")
-    params: dict[str, Any] = dict(lossless=True, quality=100, method=4, exact=True)
+    params: dict[str, Any] = {"lossless": True, "quality": 100, "method": 4, "exact": True}
     if srgb:
         params["icc_profile"] = _srgb_icc()
     im.save(f, "WEBP", **params)
@@ -330,7 +330,7 @@ def _write_webp(f, colors, alpha, indices, result, *, srgb, notes, **_) -> tuple
 
 
 def _write_tiff(f, colors, alpha, indices, result, *, srgb, notes, **_) -> tuple[bool, int]:
-    params: dict[str, Any] = dict(compression="tiff_lzw")
+    params: dict[str, Any] = {"compression": "tiff_lzw"}
     if srgb:
         params["icc_profile"] = _srgb_icc()
     if alpha is None:
@@ -353,7 +353,7 @@ def _write_bmp(f, colors, alpha, indices, result, *, background, notes, **_) -> 
 def _write_jpeg(f, colors, alpha, indices, result, *, srgb, background, quality, notes,
                 **_) -> tuple[bool, int]:
     rgb = np.ascontiguousarray(_flatten(colors, alpha, background)[indices])
-    params: dict[str, Any] = dict(quality=quality, subsampling=0, optimize=True)
+    params: dict[str, Any] = {"quality": quality, "subsampling": 0, "optimize": True}
     if srgb:
         params["icc_profile"] = _srgb_icc()
     Image.fromarray(rgb, "RGB").save(f, "JPEG", **params)
