@@ -9,6 +9,9 @@ Plain Python, used by the command line and the GUI alike::
     results = run_batch(jobs, settings, jobs_n=4, on_progress=print)
     [r.status for r in results]          # 'ok', 'failed', 'skipped', 'cancelled'
 
+    # Within each file too: FileProgress(index, input, output, phase, fraction).
+    run_batch(jobs, settings, on_file_progress=lambda p: print(p.index, p.phase, p.fraction))
+
 Names are imported lazily, so that worker processes can set their Numba thread
 count before anything loads Numba.
 """
@@ -27,6 +30,8 @@ _LAZY = {
     "OutputCollisionError": "palette_app.batch.plan",
     "JobResult": "palette_app.batch.result",
     "BatchProgress": "palette_app.batch.result",
+    "FileProgress": "palette_app.batch.result",
+    "FILE_PHASES": "palette_app.batch.result",
     "run_batch": "palette_app.batch.engine",
     "default_jobs": "palette_app.batch.executors",
     "process_job": "palette_app.batch.worker",
@@ -34,7 +39,7 @@ _LAZY = {
     "summary": "palette_app.batch.report",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = sorted(_LAZY)  # noqa: PLE0605  (from _LAZY, so the two cannot drift)
 
 
 def __getattr__(name: str):

@@ -1,11 +1,18 @@
 """The batch engine: :func:`run_batch`, for the command line and the GUI alike."""
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from palette_app.batch.executors import WorkerDied, default_jobs, make_runner
 from palette_app.batch.plan import Job, check_outputs, resolve_existing
-from palette_app.batch.result import CANCELLED, FAILED, SKIPPED, BatchProgress, JobResult
+from palette_app.batch.result import (
+    CANCELLED,
+    FAILED,
+    SKIPPED,
+    BatchProgress,
+    FileProgress,
+    JobResult,
+)
 from palette_app.batch.settings import BatchSettings
 from palette_app.batch.worker import histogram_job, process_job
 
@@ -21,7 +28,8 @@ def _failed(job: Job, value: BaseException) -> JobResult:
 def run_batch(jobs: Iterable[Job], settings: BatchSettings, *, executor: str = "local",
               jobs_n: int | None = None, scheduler: str | None = None,
               on_progress: Callable[[BatchProgress], None] | None = None,
-              cancel_event=None) -> list[JobResult]:
+              cancel_event=None,
+              on_file_progress: Callable[[FileProgress], None] | None = None) -> list[JobResult]:
     """Reduce every job's input to its output; one :class:`JobResult` per job, in order.
 
     Parameters
@@ -39,7 +47,16 @@ def run_batch(jobs: Iterable[Job], settings: BatchSettings, *, executor: str = "
         Called in the calling thread with a :class:`BatchProgress` after each job.
     cancel_event : threading.Event or similar, optional
         Set it to stop: queued files are not started, running ones stop at their
-        next check; nothing partial is written. Their results say 'cancelled'.
+        next check (the core checks between mini-batches); nothing partial is
+        written. Their results say 'cancelled'.
+    on_file_progress : callable, optional
+        Called in the calling thread with a :class:`FileProgress` while files are
+        worked on: the first event of a file says it started, then its phase and
+        fraction (throttled: within a phase at most one event per
+        :data:`~palette_app.batch.worker.MIN_INTERVAL` seconds per file). A file's
+        events all come before its :class:`BatchProgress`. Sent by the local
+        executor (in this process or from its worker processes); the Dask
+        executor sends none, only ``on_progress``.
 
     Raises
     ------
@@ -52,6 +69,16 @@ def run_batch(jobs: Iterable[Job], settings: BatchSettings, *, executor: str = "
     results: list[JobResult | None] = [None] * len(jobs)
     todo = [i for i in range(len(jobs)) if not skip[i]]
     done_count = 0
+
+    def file_events(indices: list[int]):
+        """``on_event(k, phase, fraction)`` of a runner whose k-th call is jobs[indices[k]]."""
+        if on_file_progress is None:
+            return None
+
+        def on_event(k: int, phase: str, fraction: float) -> None:
+            i = indices[k]
+            on_file_progress(FileProgress(i, jobs[i].input, jobs[i].output, phase, fraction))
+        return on_event
 
     def report(phase: str, total: int, result: JobResult | None) -> None:
         if on_progress is not None:
@@ -70,7 +97,7 @@ def run_batch(jobs: Iterable[Job], settings: BatchSettings, *, executor: str = "
             palette_hex = None
             if settings.shared_palette:
                 palette_hex, todo = _shared_palette(runner, jobs, todo, settings, results,
-                                                    on_progress, cancel_event)
+                                                    on_progress, cancel_event, file_events(todo))
             if todo and not (cancel_event is not None and cancel_event.is_set()):
                 calls = [(jobs[i], settings, palette_hex) for i in todo]
 
@@ -81,7 +108,7 @@ def run_batch(jobs: Iterable[Job], settings: BatchSettings, *, executor: str = "
                     done_count += 1
                     report("images", len(jobs), results[i])
 
-                runner.run(process_job, calls, on_done, cancel_event)
+                runner.run(process_job, calls, on_done, cancel_event, file_events(todo))
         finally:
             runner.close()
     return [r if r is not None else
@@ -89,7 +116,7 @@ def run_batch(jobs: Iterable[Job], settings: BatchSettings, *, executor: str = "
             for j, r in zip(jobs, results)]
 
 
-def _shared_palette(runner, jobs, todo, settings, results, on_progress, cancel_event):
+def _shared_palette(runner, jobs, todo, settings, results, on_progress, cancel_event, on_event):
     """First pass: every image's histogram, merged; then one palette for all.
 
     Returns the palette as hex strings and the jobs still to do (those whose
@@ -116,7 +143,7 @@ def _shared_palette(runner, jobs, todo, settings, results, on_progress, cancel_e
         if on_progress is not None:
             on_progress(BatchProgress("histograms", count, len(todo), results[i]))
 
-    runner.run(histogram_job, [(jobs[i], settings) for i in todo], on_done, cancel_event)
+    runner.run(histogram_job, [(jobs[i], settings) for i in todo], on_done, cancel_event, on_event)
     if not readable or (cancel_event is not None and cancel_event.is_set()):
         return None, []
     hist = acc.result()

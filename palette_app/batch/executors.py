@@ -1,29 +1,48 @@
 """Where jobs run: this process, a pool of local processes, or a Dask cluster.
 
-Every runner has one method, ``run(fn, calls, on_done, cancel_event)``: it calls
-``fn(*calls[i])`` for every i, in any order and in parallel where it can, and
-reports each outcome to ``on_done(i, value)`` *in the calling thread*, where
-``value`` is what ``fn`` returned or the exception that stopped it
+Every runner has one method, ``run(fn, calls, on_done, cancel_event, on_event)``:
+it calls ``fn(*calls[i])`` for every i, in any order and in parallel where it
+can, and reports each outcome to ``on_done(i, value)`` *in the calling thread*,
+where ``value`` is what ``fn`` returned or the exception that stopped it
 (:class:`WorkerDied` when the process running it died). When ``cancel_event``
 is set it stops handing out work, tells running work to stop, and returns;
 calls it never reported were not run.
+
+With ``on_event``, what a call reports through
+:func:`~palette_app.batch.worker.reporting` reaches ``on_event(i, phase,
+fraction)``, also in the calling thread, and every event of call i comes before
+its ``on_done``. In this process the call reports directly; from worker
+processes the events travel through a pipe (see :class:`LocalProcessRunner`);
+the Dask runner sends none.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from palette_app.batch.worker import init_worker, single_threaded, warm_up
+from palette_app.batch.worker import (
+    call_reporting,
+    init_worker,
+    reporting,
+    single_threaded,
+    warm_up,
+)
 
 OnDone = Callable[[int, Any], None]
+OnEvent = Callable[[int, str, float], None]
 #: How often the runners look at the cancel event, in seconds.
 POLL = 0.1
+#: ... and for progress events from worker processes, when someone listens.
+EVENT_POLL = 0.05
 
 
 class WorkerDied(RuntimeError):
@@ -45,18 +64,75 @@ def _set(event) -> bool:
 class InProcessRunner:
     """Runs the calls one after the other in this process (``--jobs 1``)."""
 
-    def run(self, fn, calls: Sequence[tuple], on_done: OnDone, cancel_event=None) -> None:
+    def run(self, fn, calls: Sequence[tuple], on_done: OnDone, cancel_event=None,
+            on_event: OnEvent | None = None) -> None:
         for i, args in enumerate(calls):
             if _set(cancel_event):
                 return
             try:
-                value = fn(*args, cancel=cancel_event)
-            except Exception as e:  # fn reports file problems itself; this is a bug
+                with reporting(None if on_event is None else functools.partial(on_event, i)):
+                    value = fn(*args, cancel=cancel_event)
+            except Exception as e:  # noqa: BLE001  fn reports file problems itself; this is a bug
                 value = e
             on_done(i, value)
 
     def close(self) -> None:
         pass
+
+
+class _EventPipe:
+    """Progress events from a pool's worker processes to the parent.
+
+    One pipe per pool: workers send ``(token, phase, fraction)`` under a shared
+    lock (:func:`~palette_app.batch.worker.call_reporting`); a thread here moves
+    whatever arrives into a list as it comes, so a worker never blocks on a full
+    pipe, and :meth:`take` hands the list to the runner's thread. :meth:`take`
+    first reads the pipe itself, under the same lock as that thread: once a
+    call's result is in, every event it sent before returning is in the list.
+    """
+
+    def __init__(self, ctx):
+        self.reader, self.writer = ctx.Pipe(duplex=False)
+        self.lock = ctx.Lock()                 # between the writers (worker processes)
+        self._moving = threading.Lock()        # between the reader thread and take()
+        self._events: list = []
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._drain, name="palette-app-batch-events",
+                                        daemon=True)
+        self._thread.start()
+
+    def _move(self) -> None:
+        # Each message is far below PIPE_BUF, so it is written whole or not at all (even by a
+        # worker that dies): recv() never waits for the rest of one.
+        while self.reader.poll():
+            self._events.append(self.reader.recv())
+
+    def _drain(self) -> None:
+        while not self._closed.is_set():
+            try:
+                if self.reader.poll(POLL):
+                    with self._moving:
+                        self._move()
+            except (OSError, EOFError):  # closed
+                return
+
+    def take(self) -> list:
+        """Every event received so far, oldest first."""
+        with self._moving:
+            try:
+                self._move()
+            except (OSError, EOFError):
+                pass
+            events, self._events = self._events, []
+        return events
+
+    def close(self) -> None:
+        """Stop the reader thread and close the pipe (after the pool's shutdown: a worker
+        still running then gets a broken pipe, which it ignores)."""
+        self._closed.set()
+        self._thread.join()
+        self.reader.close()
+        self.writer.close()
 
 
 class LocalProcessRunner:
@@ -68,6 +144,13 @@ class LocalProcessRunner:
     that dies takes few calls down with it. Those calls are then run again one
     at a time in a new pool: the one that kills its worker on its own is
     reported as :class:`WorkerDied`, the others complete normally.
+
+    Progress: each pool has an :class:`_EventPipe`, given to the workers by their
+    initializer. With ``on_event`` the calls run through
+    :func:`~palette_app.batch.worker.call_reporting`, which tags their events
+    with (run, call); this thread delivers them between its waits (every
+    :data:`EVENT_POLL` seconds) and before each result. The pipe and its thread
+    end with the pool: no extra process, nothing left running.
     """
 
     def __init__(self, n: int):
@@ -75,25 +158,50 @@ class LocalProcessRunner:
         self._ctx = multiprocessing.get_context("spawn")
         self._stop = self._ctx.Event()
         self._pool: ProcessPoolExecutor | None = None
+        self._events: _EventPipe | None = None
+        self._runs = 0
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.n, mp_context=self._ctx,
-                                             initializer=init_worker, initargs=(self._stop,))
+            self._events = _EventPipe(self._ctx)
+            try:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.n, mp_context=self._ctx, initializer=init_worker,
+                    initargs=(self._stop, (self._events.writer, self._events.lock)))
+            except BaseException:
+                self._events.close()
+                self._events = None
+                raise
         return self._pool
 
-    def run(self, fn, calls: Sequence[tuple], on_done: OnDone, cancel_event=None) -> None:
+    def run(self, fn, calls: Sequence[tuple], on_done: OnDone, cancel_event=None,
+            on_event: OnEvent | None = None) -> None:
         queue = deque(range(len(calls)))
         suspects: deque[int] = deque()   # in flight when a worker died: run alone next
         inflight: dict = {}              # future -> (index, ran alone)
         limit = 2 * self.n
+        self._runs += 1
+        run_id = self._runs              # events of an earlier run (a late, cancelled call) are dropped
+        poll = POLL if on_event is None else EVENT_POLL
+
+        def start(i: int):
+            if on_event is None:
+                return self._get_pool().submit(fn, *calls[i])
+            return self._get_pool().submit(call_reporting, fn, (run_id, i), *calls[i])
 
         def submit(i: int, alone: bool) -> None:
             try:
-                inflight[self._get_pool().submit(fn, *calls[i])] = (i, alone)
+                inflight[start(i)] = (i, alone)
             except BrokenProcessPool:
                 self._shutdown(wait=False)
-                inflight[self._get_pool().submit(fn, *calls[i])] = (i, alone)
+                inflight[start(i)] = (i, alone)
+
+        def deliver() -> None:
+            if on_event is None or self._events is None:
+                return
+            for (run, i), phase, fraction in self._events.take():
+                if run == run_id:
+                    on_event(i, phase, fraction)
 
         try:
             while queue or suspects or inflight:
@@ -110,7 +218,8 @@ class LocalProcessRunner:
                         submit(queue.popleft(), False)
                 if not inflight:
                     continue
-                done, _ = wait(list(inflight), timeout=POLL, return_when=FIRST_COMPLETED)
+                done, _ = wait(list(inflight), timeout=poll, return_when=FIRST_COMPLETED)
+                deliver()
                 broken = False
                 for f in done:
                     i, alone = inflight.pop(f)
@@ -147,6 +256,9 @@ class LocalProcessRunner:
         if self._pool is not None:
             self._pool.shutdown(wait=wait, cancel_futures=True)
             self._pool = None
+        if self._events is not None:
+            self._events.close()
+            self._events = None
 
     def worker_info(self) -> list[dict]:
         """:func:`~palette_app.batch.worker.worker_info` from the pool's workers."""
@@ -185,7 +297,9 @@ class DaskRunner:
             self.client = Client(self._cluster, set_as_default=False)
         self.client.run(warm_up)  # every worker compiles or loads its kernels once, up front
 
-    def run(self, fn, calls: Sequence[tuple], on_done: OnDone, cancel_event=None) -> None:
+    def run(self, fn, calls: Sequence[tuple], on_done: OnDone, cancel_event=None,
+            on_event: OnEvent | None = None) -> None:
+        """As the other runners; ``on_event`` is not called (no events cross the cluster)."""
         from distributed import as_completed
 
         if self._cluster is not None:

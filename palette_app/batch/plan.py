@@ -7,9 +7,9 @@ would map to one output, or an output that would replace an input, raise
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Sequence
 
 #: File name endings taken from folders when no ``glob`` is given (the formats
 #: :func:`palette_app.io.load_image` reads).

@@ -10,7 +10,7 @@ import io
 import json
 import math
 import os
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from palette_app.batch.result import JobResult
 

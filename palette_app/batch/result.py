@@ -1,4 +1,5 @@
-"""What happened to one input: :class:`JobResult`, and progress events."""
+"""What happened to one input: :class:`JobResult`, and progress events
+(:class:`BatchProgress` per finished file, :class:`FileProgress` within a file)."""
 from __future__ import annotations
 
 import math
@@ -6,6 +7,11 @@ from dataclasses import asdict, dataclass
 
 OK, FAILED, SKIPPED, CANCELLED = "ok", "failed", "skipped", "cancelled"
 STATUSES = (OK, FAILED, SKIPPED, CANCELLED)
+
+#: The phases of one file, in the order they come (:attr:`FileProgress.phase`).
+#: 'reading' is the first pass of a shared palette (load, color histogram); the
+#: others are the images pass. 'done' (fraction 1.0) follows a completed file.
+FILE_PHASES = ("reading", "loading", "quantizing", "remapping", "saving", "done")
 
 
 @dataclass(frozen=True)
@@ -73,3 +79,25 @@ class BatchProgress:
     done: int
     total: int
     result: JobResult | None = None
+
+
+@dataclass(frozen=True)
+class FileProgress:
+    """Passed to ``on_file_progress`` while a file is worked on: which file, how far.
+
+    index : the job's position in the list given to ``run_batch`` (and in its results).
+    input, output : the job's paths.
+    phase : one of :data:`FILE_PHASES` ('loading', 'quantizing', 'remapping',
+        'saving', then 'done'; 'reading' in the first pass of a shared palette).
+    fraction : 0..1 of this file's pass, never decreasing within it. The first
+        event of a file (fraction 0.0) says it started; a file that completes
+        ends with 'done' at 1.0. A file that fails or is cancelled simply stops
+        reporting: its :class:`BatchProgress` tells the outcome. In a shared-palette
+        batch the images pass starts again from 0 after 'reading'.
+    """
+
+    index: int
+    input: str
+    output: str | None
+    phase: str
+    fraction: float

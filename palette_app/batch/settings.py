@@ -32,7 +32,7 @@ def output_format(name: str) -> str:
 def _hex6(text: str) -> str:
     """``"#rrggbb"`` (lower case) from ``rrggbb``, ``#rgb`` ...; ValueError otherwise."""
     s = str(text).strip()
-    body = s[1:] if s.startswith("#") else s
+    body = s.removeprefix("#")
     if len(body) == 3:
         body = "".join(c * 2 for c in body)
     if len(body) != 6 or any(c not in "0123456789abcdefABCDEF" for c in body):
