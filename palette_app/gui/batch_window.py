@@ -5,9 +5,11 @@
 folder, format and what to do with existing files, and starts. The batch runs
 on :class:`~palette_app.gui.batch_worker.BatchWorker` with the same engine as
 ``palette-app quantize`` (:func:`palette_app.batch.run_batch`): a per-file row
-in the results table, an overall progress bar, Cancel. Problems found before
-anything is written (no images, colliding output names, a bad hex code) are
-shown in the window.
+in the results table with that file's own progress (the engine's
+:class:`~palette_app.batch.FileProgress` events: which files are being worked
+on, their phase and how far), an overall progress bar, Cancel. Problems found
+before anything is written (no images, colliding output names, a bad hex code)
+are shown in the window.
 
 Keys: Enter starts, Esc cancels a running batch (or closes the window when
 idle). Closing the window while a batch runs cancels it and waits for it.
@@ -28,7 +30,6 @@ from PySide6.QtCore import (
     QSettings,
     Qt,
     QThreadPool,
-    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QPainter, QPalette
@@ -66,7 +67,7 @@ from palette_app.batch.settings import (
     SPACES,
     BatchSettings,
 )
-from palette_app.gui.batch_worker import BatchRequest, BatchWorker, job_count
+from palette_app.gui.batch_worker import BatchRequest, BatchWorker
 from palette_app.gui.controls import DITHER_LABELS, SPACE_LABELS
 from palette_app.gui.message_bar import MessageBar
 
@@ -92,6 +93,9 @@ ON_EXIST_LABELS = {"skip": "Skip it", "overwrite": "Replace it", "rename": "Keep
 STATUS_LABELS = {"ok": "done", "failed": "failed", "skipped": "skipped", "cancelled": "cancelled",
                  "queued": "queued", "working": "working…", "reading": "reading colors…",
                  "read": "waiting for the palette"}
+#: What a file being worked on is doing (the engine's FileProgress.phase).
+PHASE_LABELS = {"reading": "reading colors…", "loading": "loading…", "quantizing": "quantizing…",
+                "remapping": "remapping…", "saving": "saving…", "done": "written"}
 READ_EXTENSIONS = ("png", "apng", "jpg", "jpeg", "jpe", "jfif", "gif", "webp", "tif", "tiff", "bmp",
                    "dib", "ico", "avif", "qoi", "ppm", "pgm", "pbm", "pnm", "tga")
 
@@ -121,15 +125,18 @@ def choose_palette_file(parent: QWidget | None, title: str, directory: str) -> s
 
 
 # --------------------------------------------------------------------------- results model
-ProgressRole = Qt.ItemDataRole.UserRole + 1   # float 0..1, or -1.0 while working
-StatusRole = Qt.ItemDataRole.UserRole + 2     # 'ok', 'failed', ..., 'queued', 'working'
+ProgressRole = Qt.ItemDataRole.UserRole + 1   # float 0..1: how far this file is
+StatusRole = Qt.ItemDataRole.UserRole + 2     # 'ok', 'failed', ..., 'queued', 'reading', 'working'
+PhaseRole = Qt.ItemDataRole.UserRole + 3      # the engine's phase while reading or working, else ''
 
 
 @dataclass
 class _Row:
     input: str
     output: str | None
-    state: str = "queued"        # queued, working, reading, read, or a JobResult status
+    state: str = "queued"        # queued, reading, read, working, or a JobResult status
+    phase: str = ""              # the last FileProgress phase
+    fraction: float = 0.0        # ... and fraction (of the current pass)
     result: object = None        # JobResult
 
 
@@ -159,10 +166,14 @@ class BatchResultsModel(QAbstractTableModel):
         self._rows: list[_Row] = []
         self._index: dict[str, int] = {}
         self._base = ""
+        self._two_pass = False
 
     # -- content ---------------------------------------------------------------
-    def set_jobs(self, jobs: Sequence) -> None:
+    def set_jobs(self, jobs: Sequence, *, two_pass: bool = False) -> None:
+        """One queued row per job. ``two_pass``: a shared palette, whose first pass
+        (reading colors) fills the first half of each row's bar."""
         self.beginResetModel()
+        self._two_pass = bool(two_pass)
         self._rows = [_Row(j.input, j.output) for j in jobs]
         self._index = {j.input: i for i, j in enumerate(jobs)}
         try:
@@ -191,15 +202,51 @@ class BatchResultsModel(QAbstractTableModel):
         for res in results:
             self.set_result(res)
 
-    def set_states(self, states: dict[int, str]) -> None:
-        """Set the transient state (queued, working, reading, read) of unfinished rows."""
-        for row, r in enumerate(self._rows):
-            if r.result is not None:
-                continue
-            new = states.get(row, "queued")
-            if new != r.state:
-                r.state = new
-                self._row_changed(row)
+    def set_file_progress(self, p) -> int | None:
+        """Show how far a file is (a :class:`~palette_app.batch.FileProgress`); returns its
+        row (None if unknown or already finished)."""
+        row = p.index
+        if not (0 <= row < len(self._rows) and self._rows[row].input == p.input):
+            row = self._index.get(p.input)
+        if row is None or self._rows[row].result is not None:
+            return None
+        r = self._rows[row]
+        if p.phase == "reading":
+            r.state = "read" if p.fraction >= 1.0 else "reading"
+        else:
+            r.state = "working"
+        r.phase, r.fraction = p.phase, float(p.fraction)
+        self._row_changed(row)
+        return row
+
+    def progress(self, row: int) -> float:
+        """How far the file of ``row`` is, 0..1 (what its bar shows)."""
+        r = self._rows[row]
+        if r.result is not None:
+            return 1.0
+        first = 0.5 if self._two_pass else 0.0     # the share of the first pass
+        if r.state == "reading":
+            return first * r.fraction
+        if r.state == "read":
+            return first
+        if r.state == "working":
+            return first + (1.0 - first) * r.fraction
+        return 0.0
+
+    def _doing(self, r: _Row) -> str:
+        """What an unfinished row's file is doing, in words."""
+        if r.state in ("reading", "working"):
+            return PHASE_LABELS.get(r.phase, STATUS_LABELS[r.state])
+        return STATUS_LABELS.get(r.state, r.state)
+
+    def overall(self) -> float:
+        """How far the whole batch is, 0..1: the mean of the rows' progress, a cancelled
+        file counting as not done."""
+        if not self._rows:
+            return 0.0
+        total = sum(0.0 if r.state == "cancelled" else self.progress(i)
+                    for i, r in enumerate(self._rows))
+        return total / len(self._rows)
 
     def _row_changed(self, row: int) -> None:
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
@@ -262,14 +309,14 @@ class BatchResultsModel(QAbstractTableModel):
         if role == StatusRole:
             return r.state
         if role == ProgressRole:
-            if res is not None:
-                return 1.0
-            return {"working": -1.0, "reading": -1.0, "read": 0.5}.get(r.state, 0.0)
+            return self.progress(index.row())
+        if role == PhaseRole:
+            return r.phase if res is None and r.state in ("reading", "working") else ""
         if role == Qt.ItemDataRole.DisplayRole:
             if col == self.FILE:
                 return self._rel(r.input)
             if col == self.STATUS:
-                return STATUS_LABELS.get(r.state, r.state)
+                return self._doing(r) if res is None else STATUS_LABELS.get(r.state, r.state)
             if col == self.OUTPUT:
                 if res is not None and res.status in ("failed", "cancelled"):
                     return ""     # nothing was written
@@ -303,6 +350,9 @@ class BatchResultsModel(QAbstractTableModel):
                 return r.output or ""
             if res is not None and (res.reason or res.notes):
                 return "\n".join(([res.reason] if res.reason else []) + list(res.notes))
+            if res is None and col in (self.PROGRESS, self.STATUS) and r.state != "queued":
+                what = self._doing(r).rstrip("…")
+                return f"{what[:1].upper()}{what[1:]}: {100 * self.progress(index.row()):.0f} %"
             return self.TIPS[col]
         if role == Qt.ItemDataRole.DecorationRole and col == self.STATUS and res is not None:
             sp = QStyle.StandardPixmap
@@ -316,14 +366,11 @@ class BatchResultsModel(QAbstractTableModel):
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """Draws a row's progress: empty (queued), a moving block (working), full (finished)."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.phase = 0.0   # advanced by the window's timer while a batch runs
+    """Draws a row's progress bar: filled to the file's fraction (full when finished, red when
+    it failed), with the percentage while the file is being worked on."""
 
     def paint(self, painter: QPainter, option, index) -> None:
-        value = index.data(ProgressRole)
+        value = float(index.data(ProgressRole) or 0.0)
         status = index.data(StatusRole)
         pal: QPalette = option.palette
         rect = QRectF(option.rect).adjusted(4, 5, -4, -5)
@@ -343,20 +390,21 @@ class ProgressDelegate(QStyledItemDelegate):
         inner = rect.adjusted(1.5, 1.5, -1.5, -1.5)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(fill)
-        if value is not None and value < 0:
-            w = inner.width() * 0.3
-            x = inner.left() + (inner.width() - w) * (0.5 - 0.5 * _triangle(self.phase))
-            painter.drawRoundedRect(QRectF(x, inner.top(), w, inner.height()), 2, 2)
-        elif value:
-            painter.drawRoundedRect(QRectF(inner.left(), inner.top(), inner.width() * float(value),
-                                           inner.height()), 2, 2)
+        filled = QRectF(inner.left(), inner.top(), inner.width() * min(max(value, 0.0), 1.0),
+                        inner.height())
+        if value > 0:
+            painter.drawRoundedRect(filled, 2, 2)
+        if status in ("reading", "read", "working") and rect.height() >= 10:
+            # The percentage, in the text color over the empty part and the highlighted
+            # text color over the filled part.
+            text = f"{100 * value:.0f} %"
+            align = Qt.AlignmentFlag.AlignCenter
+            painter.setPen(pal.color(QPalette.ColorRole.Text))
+            painter.drawText(rect, align, text)
+            painter.setClipRect(filled)
+            painter.setPen(pal.color(QPalette.ColorRole.HighlightedText))
+            painter.drawText(rect, align, text)
         painter.restore()
-
-
-def _triangle(phase: float) -> float:
-    """-1 .. 1 .. -1 as ``phase`` goes 0 .. 0.5 .. 1 (a block that moves back and forth)."""
-    p = phase % 1.0
-    return 4 * p - 1 if p < 0.5 else 3 - 4 * p
 
 
 class _InputList(QListWidget):
@@ -465,11 +513,7 @@ class BatchWindow(QDialog):
         self._request: BatchRequest | None = None
         self._given_palette: tuple[str, ...] | None = None
         self._effort = "default"
-        self._n_parallel = 1
-        self._phase = "images"
         self._shared = False
-        self._hist = (0, 1)
-        self._images = (0, 1)
         self._t0 = 0.0
 
         self._build()
@@ -482,9 +526,6 @@ class BatchWindow(QDialog):
             self.add_inputs(inputs)
         self._update_enabled()
 
-        self._anim = QTimer(self)
-        self._anim.setInterval(60)
-        self._anim.timeout.connect(self._tick)
         # Quitting the app (even without closing this window first) stops a running batch.
         app = QApplication.instance()
         if app is not None:
@@ -1048,15 +1089,13 @@ class BatchWindow(QDialog):
         self.model.clear()
         self._request = request
         self._shared = settings.shared_palette
-        self._phase = "images"
-        self._hist = (0, 1)
-        self._images = (0, 1)
         self._set_progress(0.0, "Looking for images…")
         self._t0 = time.perf_counter()
 
         w = BatchWorker(request)
         w.signals.planned.connect(self._on_planned)
         w.signals.progress.connect(self._on_progress)
+        w.signals.file_progress.connect(self._on_file_progress)
         w.signals.result.connect(self._on_result)
         w.signals.error.connect(self._on_error)
         w.signals.finished.connect(self._on_finished)
@@ -1082,23 +1121,18 @@ class BatchWindow(QDialog):
         return w.wait(timeout)
 
     def _on_planned(self, jobs, settings) -> None:
-        self.model.set_jobs(jobs)
-        self._n_parallel = job_count(self._request, jobs)
-        self._images = (0, len(jobs))
-        self._update_rows()
+        self.model.set_jobs(jobs, two_pass=self._shared)
         self._set_progress(0.0, f"0 of {len(jobs)} files")
-        self._anim.start()
+
+    def _on_file_progress(self, p) -> None:
+        # Which file is being worked on, its phase and how far: its row and the overall bar.
+        if self.model.set_file_progress(p) is not None:
+            self._set_progress(self._fraction())
 
     def _on_progress(self, p) -> None:
-        self._phase = p.phase
-        if p.phase == "histograms":
-            self._hist = (p.done, p.total)
-        else:
-            self._images = (p.done, p.total)
         if p.result is not None:
             self.model.set_result(p.result)
             self.fileFinished.emit(p.result)
-        self._update_rows()
         c = self.model.counts()
         failed = c.get("failed", 0)
         if p.phase == "histograms":
@@ -1110,35 +1144,12 @@ class BatchWindow(QDialog):
         self._set_progress(self._fraction(), text)
 
     def _fraction(self) -> float:
-        hd, ht = self._hist
-        idone, itotal = self._images
-        images = idone / itotal if itotal else 1.0
-        if not self._shared:
-            return images
-        return 0.5 * (hd / ht if ht else 1.0) + 0.5 * images
-
-    def _update_rows(self) -> None:
-        """Mark the files being worked on: the engine hands files out in order, so they are
-        the first unfinished ones (as many as run at once)."""
-        rows = self.model.unfinished_rows()
-        n = self._n_parallel
-        if self._shared and self._phase == "histograms":
-            hd = self._hist[0]
-            states = {r: "read" for r in rows[:hd]}
-            states.update({r: "reading" for r in rows[hd:hd + n]})
-        elif self._shared and self._phase != "histograms" and self._hist[0] == 0 and self._images[0] == 0:
-            states = {}   # before the first pass has reported anything
-        else:
-            states = {r: "working" for r in rows[:n]}
-        if self._worker is not None and self._worker.cancelled:
-            states = {}
-        self.model.set_states(states)
+        return self.model.overall()
 
     def _on_result(self, results) -> None:
         from palette_app.batch.report import summary
 
         self.model.set_results(results)
-        self.model.set_states({})
         seconds = time.perf_counter() - self._t0
         c = summary(results, seconds)
         parts = [f"{c['ok']} written"]
@@ -1150,26 +1161,19 @@ class BatchWindow(QDialog):
         self.batchFinished.emit(results)
 
     def _on_error(self, e: BaseException) -> None:
-        self.model.set_states({})
         self._set_progress(0.0, "")
         self._show_message(_plan_message(e))
 
     def _on_finished(self) -> None:
-        self._anim.stop()
         self._worker = None
         self._update_enabled()
 
-    def _set_progress(self, fraction: float, text: str) -> None:
+    def _set_progress(self, fraction: float, text: str | None = None) -> None:
+        """The overall bar at ``fraction``; the status line says ``text`` (None: unchanged)."""
         self.progress_bar.setValue(round(1000 * min(max(fraction, 0.0), 1.0)))
         self.progress_bar.setFormat(f"{100 * fraction:.0f} %")
-        self.status_label.setText(text)
-
-    def _tick(self) -> None:
-        self.progress_delegate.phase = (self.progress_delegate.phase + 0.03) % 1.0
-        rows = self.model.rows_in("working") + self.model.rows_in("reading")
-        col = BatchResultsModel.PROGRESS
-        for r in rows:
-            self.model.dataChanged.emit(self.model.index(r, col), self.model.index(r, col))
+        if text is not None:
+            self.status_label.setText(text)
 
     # ------------------------------------------------------------------ events
     def keyPressEvent(self, event) -> None:
@@ -1190,7 +1194,6 @@ class BatchWindow(QDialog):
     def closeEvent(self, event) -> None:
         if self.is_running():
             self.shutdown()
-        self._anim.stop()
         self._pool.waitForDone(60_000)
         super().closeEvent(event)
 

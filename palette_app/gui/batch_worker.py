@@ -4,17 +4,21 @@
 ``QObject`` (:class:`BatchSignals`), like :class:`palette_app.gui.worker.Worker`.
 It is its own type because a batch differs from a preview in two ways: it
 reports every finished file (``progress`` carries a
-:class:`~palette_app.batch.BatchProgress`), and a cancelled batch still
-delivers its ``result``, in which the files that were not processed say
-``cancelled``.
+:class:`~palette_app.batch.BatchProgress`) and how far each running file is
+(``file_progress`` carries a :class:`~palette_app.batch.FileProgress`), and a
+cancelled batch still delivers its ``result``, in which the files that were
+not processed say ``cancelled``.
 
 The engine is reused as it is: :func:`plan_batch` makes the jobs with
 :func:`~palette_app.batch.plan_jobs` and checks them with
 :func:`~palette_app.batch.check_outputs` (so collisions are reported before
 anything runs), :func:`~palette_app.batch.run_batch` does the rest. Its
-``on_progress`` is called in the worker thread; emitting a signal from there
-delivers it to the window's GUI thread as a queued call. Cancelling sets the
-``threading.Event`` given to ``run_batch`` as ``cancel_event``.
+``on_progress`` and ``on_file_progress`` are called in the worker thread (the
+engine throttles the latter: within a phase at most about 20 events a second
+per running file); emitting a signal from there delivers it to the window's
+GUI thread as a queued call, in order. Cancelling sets the ``threading.Event``
+given to ``run_batch`` as ``cancel_event``: running files stop within one of
+the core's mini-batches.
 
 Numba and threads: with ``jobs_n`` > 1 the files are reduced in worker
 processes, which share nothing with the window. With ``jobs_n == 1`` they are
@@ -27,7 +31,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, QRunnable, Signal
@@ -106,6 +109,8 @@ class BatchSignals(QObject):
     planned(list[Job], BatchSettings) : the jobs, before any file is processed.
     progress(BatchProgress) : after every finished file (and every histogram of
         a shared palette).
+    file_progress(FileProgress) : a file started, or got further (its phase and
+        fraction); all of a file's come before its ``progress``.
     result(list[JobResult]) : one per job, in order, also after a cancel.
     error(Exception) : the batch could not be planned or started.
     finished : always last.
@@ -114,6 +119,7 @@ class BatchSignals(QObject):
     started = Signal()
     planned = Signal(object, object)
     progress = Signal(object)
+    file_progress = Signal(object)
     result = Signal(object)
     error = Signal(object)
     finished = Signal()
@@ -161,6 +167,7 @@ class BatchWorker(QRunnable):
             self.signals.planned.emit(jobs, settings)
             results = run_batch(jobs, settings, executor=self.request.executor,
                                 jobs_n=self.request.jobs_n, on_progress=self.signals.progress.emit,
+                                on_file_progress=self.signals.file_progress.emit,
                                 cancel_event=self.cancel_event)
             self.seconds = time.perf_counter() - t0
             self.signals.result.emit(results)
@@ -170,9 +177,3 @@ class BatchWorker(QRunnable):
             self._done.set()
             self.signals.finished.emit()
 
-
-def job_count(request: BatchRequest, jobs: Sequence) -> int:
-    """How many files run at once for ``jobs`` (for the per-file progress display)."""
-    from palette_app.batch.executors import default_jobs
-
-    return max(1, min(request.jobs_n or default_jobs(), len(jobs)))

@@ -1,9 +1,10 @@
-"""The batch window end to end: a real batch through run_batch, cancel, planning errors,
-remembered settings, keyboard and tooltips."""
+"""The batch window end to end: a real batch through run_batch, each file's own progress,
+cancel, planning errors, remembered settings, keyboard and tooltips."""
 from __future__ import annotations
 
 import os
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,12 @@ from PySide6.QtWidgets import (
 
 from palette_app.batch import BatchSettings
 from palette_app.gui import batch_window as bw_module
-from palette_app.gui.batch_window import BatchResultsModel, BatchWindow, ProgressRole
+from palette_app.gui.batch_window import (
+    BatchResultsModel,
+    BatchWindow,
+    PhaseRole,
+    ProgressRole,
+)
 
 ASTRONAUT = Path(__file__).resolve().parents[2] / "assets" / "astronaut.png"
 CORRUPT = 7   # index of the damaged file in `photos`
@@ -97,6 +103,52 @@ def _cell(w: BatchWindow, row: int, col: int):
     return w.model.data(w.model.index(row, col))
 
 
+class _RowSpy:
+    """Records what each row's progress cell shows whenever the model says it changed (a
+    signal spy: no timing involved)."""
+
+    def __init__(self, w: BatchWindow):
+        self.model = w.model
+        self.rows: dict[int, list[tuple[float, str, str]]] = {}
+        self.overall: list[int] = []
+        w.model.dataChanged.connect(self._changed)
+        w.progress_bar.valueChanged.connect(self.overall.append)
+
+    def _changed(self, top, bottom, roles=()) -> None:
+        col = BatchResultsModel.PROGRESS
+        if not top.column() <= col <= bottom.column():
+            return
+        for row in range(top.row(), bottom.row() + 1):
+            cell = self.model.index(row, col)
+            self.rows.setdefault(row, []).append(
+                (cell.data(ProgressRole), cell.data(PhaseRole),
+                 cell.data(Qt.ItemDataRole.ToolTipRole)))
+
+    def fractions(self, row: int) -> list[float]:
+        return [v for v, _, _ in self.rows.get(row, [])]
+
+    def phases(self, row: int) -> list[str]:
+        return [p for _, p, _ in self.rows.get(row, []) if p]
+
+
+def _check_rows_progressed(spy: _RowSpy, rows: list[int]) -> None:
+    """Each of ``rows`` rose through real intermediate values to 100 %, its phases in order,
+    and so did the overall bar."""
+    order = ("loading", "quantizing", "remapping", "saving", "done")
+    for row in rows:
+        values = spy.fractions(row)
+        assert values == sorted(values) and values[-1] == 1.0, values
+        assert any(0.0 < v < 1.0 for v in values), values
+        phases = spy.phases(row)
+        assert phases[0] == "loading" and "quantizing" in phases, phases
+        assert [order.index(p) for p in phases] == sorted(order.index(p) for p in phases)
+        # While working, the cell's tooltip names the phase and the percentage.
+        tips = [t for _, p, t in spy.rows[row] if p == "quantizing"]
+        assert tips and re.fullmatch(r"Quantizing: \d+ %", tips[0]), tips
+    assert spy.overall == sorted(spy.overall) and spy.overall[-1] == 1000
+    assert any(0 < v < 1000 for v in spy.overall)
+
+
 def _run(qtbot, w: BatchWindow, start=None, timeout: int = 60000) -> list:
     with qtbot.waitSignal(w.batchFinished, timeout=timeout) as blocker:
         (start or w.start)()
@@ -114,6 +166,7 @@ def test_batch_of_20_with_a_corrupt_file(make_batch, qtbot, photos, tmp_path):
     w.start_button.setFocus()
     finished = []
     w.fileFinished.connect(finished.append)
+    spy = _RowSpy(w)
 
     # Enter starts the batch.
     results = _run(qtbot, w, lambda: qtbot.keyClick(w.colors_spin, Qt.Key.Key_Return))
@@ -139,6 +192,10 @@ def test_batch_of_20_with_a_corrupt_file(make_batch, qtbot, photos, tmp_path):
             assert float(_cell(w, row, BatchResultsModel.PSNR)) > 15
     assert w.progress_bar.value() == w.progress_bar.maximum()
     assert "19 written" in w.status_label.text() and "1 failed" in w.status_label.text()
+    # Each file's bar showed its real progress on the way, and ends full.
+    _check_rows_progressed(spy, [row for row in range(20) if row != bad])
+    # The damaged file stopped while loading (no intermediate value), and shows failed.
+    assert spy.phases(bad) == ["loading"] and spy.fractions(bad)[-1] == 1.0
 
     written = sorted(os.listdir(out))
     assert written == sorted(f"photo{i:02d}.png" for i in range(20) if i != CORRUPT)
@@ -183,20 +240,50 @@ def _check_outputs_complete(out: Path, expected: list[str]) -> None:
         assert mode == "P" and 2 <= used <= 16 and size == (64, 64)
 
 
+def _hold_fourth_file_after_loading(monkeypatch) -> tuple[list[tuple], threading.Event]:
+    """The in-process engine's fourth file stops after it was loaded (before the core runs)
+    until the test releases it, so the test knows where the batch is without any timing."""
+    from palette_app.batch import worker
+
+    real = worker.reduce_pixels
+    calls: list[tuple] = []
+    release = threading.Event()
+
+    def held(pixels, settings, *, palette=None, callback=None):
+        calls.append(pixels.shape)
+        if len(calls) == 4:
+            assert release.wait(60), "the test never released the fourth file"
+        return real(pixels, settings, palette=palette, callback=callback)
+
+    monkeypatch.setattr(worker, "reduce_pixels", held)
+    return calls, release
+
+
 def test_cancel_mid_batch(make_batch, qtbot, photos, tmp_path, monkeypatch):
-    calls = _gate_fourth_file(monkeypatch)
+    calls, release = _hold_fourth_file_after_loading(monkeypatch)
     out = tmp_path / "out"
     w = make_batch()
     w.add_inputs([photos])
     w.set_output_folder(out)
-    with qtbot.waitSignal(w.batchFinished, timeout=60000) as blocker:
-        assert w.start()
-        qtbot.waitUntil(lambda: w.model.counts().get("ok") == 3, timeout=30000)
-        # The file in progress is shown as working, the others as queued.
-        assert w.model.status(3) == "working"
-        assert w.model.data(w.model.index(3, BatchResultsModel.PROGRESS), ProgressRole) == -1.0
-        assert w.model.status(4) == "queued" and w.cancel_button.isEnabled()
-        qtbot.keyClick(w, Qt.Key.Key_Escape)          # Esc cancels a running batch
+    try:
+        with qtbot.waitSignal(w.batchFinished, timeout=60000) as blocker:
+            assert w.start()
+            # The file in progress is shown as such (the engine said it started), the others
+            # as queued.
+            qtbot.waitUntil(lambda: w.model.rowCount() == 20 and w.model.status(3) == "working",
+                            timeout=30000)
+            assert w.model.counts().get("ok") == 3
+            cell = w.model.index(3, BatchResultsModel.PROGRESS)
+            assert cell.data(PhaseRole) == "loading" and cell.data(ProgressRole) == 0.0
+            assert _cell(w, 3, BatchResultsModel.STATUS) == "loading…"
+            assert {w.model.status(r) for r in range(4, 20)} == {"queued"}
+            assert not w.table.viewport().grab().isNull()   # the bars, with a percentage, paint
+            assert w.cancel_button.isEnabled()
+            qtbot.keyClick(w, Qt.Key.Key_Escape)          # Esc cancels a running batch
+            # The held file goes on: the core sees the cancel at its first check.
+            release.set()
+    finally:
+        release.set()
     results = blocker.args[0]
     qtbot.waitUntil(lambda: not w.is_running())
     assert w.isVisible()                              # ... without closing the window
@@ -226,7 +313,8 @@ def test_close_while_running_cancels_and_waits(make_batch, qtbot, photos, tmp_pa
 
 @pytest.mark.slow
 def test_default_executor_with_worker_processes(make_batch, qtbot, tmp_path, astronaut_rgb):
-    """Two worker processes (the window's default on two cores): progress still reaches the table."""
+    """Two worker processes (the window's default on two cores): each file's progress travels
+    from its process to its row."""
     folder = tmp_path / "in"
     folder.mkdir()
     for i in range(3):
@@ -235,12 +323,39 @@ def test_default_executor_with_worker_processes(make_batch, qtbot, tmp_path, ast
     w.add_inputs([folder])
     w.set_output_folder(tmp_path / "out")
     w.colors_spin.setValue(6)
+    spy = _RowSpy(w)
     results = _run(qtbot, w, timeout=120000)
     assert [r.status for r in results] == ["ok"] * 3
     assert _statuses(w) == ["ok"] * 3
+    _check_rows_progressed(spy, [0, 1, 2])
     for i in range(3):
         mode, used, _ = _indexed(tmp_path / "out" / f"p{i}.png")
         assert mode == "P" and used <= 6
+
+
+def test_shared_palette_rows_show_both_passes(make_batch, qtbot, tmp_path, astronaut_rgb):
+    """Reading colors fills the first half of a row's bar, the image itself the second."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(3):
+        _save(astronaut_rgb[120 * i:120 * i + 64, 60:124], folder / f"p{i}.png")
+    w = make_batch()
+    w.add_inputs([folder])
+    w.set_output_folder(tmp_path / "out")
+    w.palette_combo.setCurrentIndex(w.palette_combo.findData("shared"))
+    spy = _RowSpy(w)
+    results = _run(qtbot, w)
+    assert [r.status for r in results] == ["ok"] * 3
+    for row in range(3):
+        values = spy.fractions(row)
+        assert values == sorted(values) and values[-1] == 1.0
+        assert 0.5 in values                                     # read, waiting for the palette
+        assert any(0.5 < v < 1.0 for v in values)
+        phases = spy.phases(row)
+        first = phases.index("loading")                          # the second pass
+        assert set(phases[:first]) == {"reading"} and "reading" not in phases[first:]
+        assert "remapping" in phases[first:]
+    assert spy.overall == sorted(spy.overall) and spy.overall[-1] == 1000
 
 
 def test_fixed_palette_from_the_main_window(make_batch, qtbot, tmp_path, astronaut_rgb):
