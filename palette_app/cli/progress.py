@@ -1,4 +1,5 @@
-"""A small progress bar for stderr: files done, rate, time left. Silent when not a terminal."""
+"""A small progress bar for stderr: files done, rate, time left, the files in progress.
+Silent when not a terminal."""
 from __future__ import annotations
 
 import os
@@ -13,17 +14,20 @@ def is_terminal(stream: TextIO) -> bool:
 
 
 def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 class ProgressBar:
-    """``[#######.......]  12/40 files  3.1/s  ETA 0:09  1 failed`` on one line, redrawn in place.
+    """``[#######.......]  12/40 files  3.1/s  ETA 0:09  1 failed  · a.png 40 %, b.png 5 %``
+    on one line, redrawn in place.
 
     Draws only when ``enabled`` (by default: ``stream`` is a terminal), at most
-    ten times a second. :meth:`message` prints a line above the bar.
+    ten times a second. :meth:`message` prints a line above the bar;
+    :meth:`file_progress` and :meth:`file_done` keep the list of files in
+    progress shown at its end (cut at the terminal's width).
     """
 
     def __init__(self, stream: TextIO, total: int, *, label: str = "files",
@@ -38,12 +42,23 @@ class ProgressBar:
         self._start = time.monotonic()
         self._last = 0.0
         self._shown = False
+        self._files: dict[str, tuple[str, float]] = {}   # key -> (name, fraction)
+
+    def file_progress(self, key: str, name: str, fraction: float) -> None:
+        """File ``key`` (shown as ``name``) is in progress, ``fraction`` done."""
+        self._files[key] = (name, fraction)
+        self.update(self.done)
+
+    def file_done(self, key: str) -> None:
+        """File ``key`` is no longer in progress."""
+        self._files.pop(key, None)
 
     def restart(self, total: int, label: str) -> None:
         """A new phase: count from zero again."""
         self.clear()
         self.total, self.label = total, label
         self.done = self.failed = 0
+        self._files.clear()
         self._start = time.monotonic()
 
     def update(self, done: int, failed: int | None = None, *, force: bool = False) -> None:
@@ -76,7 +91,10 @@ class ProgressBar:
         width = shutil.get_terminal_size((80, 20)).columns
         bar_w = max(10, min(40, width - len(text) - 6))
         filled = int(bar_w * self.done / self.total) if self.total else bar_w
-        return f"[{'#' * filled}{'.' * (bar_w - filled)}]  {text}"[: max(width - 1, 20)]
+        line = f"[{'#' * filled}{'.' * (bar_w - filled)}]  {text}"
+        if self._files:
+            line += "  · " + ", ".join(f"{name} {100 * f:.0f} %" for name, f in self._files.values())
+        return line[: max(width - 1, 20)]
 
     def message(self, line: str) -> None:
         """Print ``line`` (a failure, a note) without breaking the bar."""

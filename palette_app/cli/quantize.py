@@ -8,7 +8,14 @@ import threading
 import time
 from contextlib import contextmanager
 
-from palette_app.cli.main import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, fail
+from palette_app.cli.main import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    fail,
+)
 from palette_app.cli.progress import ProgressBar
 
 
@@ -126,19 +133,24 @@ def _run_files(args, settings) -> int:
     seen_notes: set[str] = set()
     n_failed = 0
 
+    def phase(label: str, total: int) -> None:
+        if bar.label != label:
+            bar.restart(total, label)
+            bar.failed = n_failed
+
     def on_progress(p) -> None:
         nonlocal n_failed
+        if p.result is not None:
+            bar.file_done(p.result.input)
         if p.phase == "histograms":
-            if bar.label != "histograms":
-                bar.restart(p.total, "histograms")
+            phase("histograms", p.total)
+            bar.total = p.total
             if p.result is not None and p.result.status == FAILED:
                 n_failed += 1
                 bar.message(f"palette-app: failed: {p.result.reason}")
             bar.update(p.done, n_failed)
             return
-        if bar.label != "files":
-            bar.restart(len(jobs), "files")
-            bar.failed = n_failed
+        phase("files", len(jobs))
         r = p.result
         if r is not None and r.status == FAILED:
             n_failed += 1
@@ -150,12 +162,21 @@ def _run_files(args, settings) -> int:
                     bar.message(f"note: {note}")
         bar.update(p.done, n_failed)
 
+    def on_file_progress(p) -> None:
+        # Only drawn on a terminal: the files being worked on, at the end of the bar.
+        phase("histograms" if p.phase == "reading" else "files", len(jobs))
+        if p.phase == "done" or (p.phase == "reading" and p.fraction >= 1.0):
+            bar.file_done(p.input)
+        else:
+            bar.file_progress(p.input, os.path.basename(p.input), p.fraction)
+
     stop = threading.Event()
     t0 = time.perf_counter()
     try:
         with _stop_on_signals(stop):
             results = run_batch(jobs, settings, executor=executor, jobs_n=args.jobs,
                                 scheduler=args.scheduler, on_progress=on_progress,
+                                on_file_progress=on_file_progress if bar.enabled else None,
                                 cancel_event=stop)
     except OutputCollisionError as e:
         bar.clear()
@@ -232,8 +253,8 @@ def _run_stdio(args, settings) -> int:
             encoded, status = data, SKIPPED
             reason = "the result would be larger than the input; the input was passed through"
         else:
-            notes = notes + (f"The result is larger than the input, but the input is "
-                             f"{img.format}, not {settings.format}, so the result was written.",)
+            notes = notes + ((f"The result is larger than the input, but the input is "
+                              f"{img.format}, not {settings.format}, so the result was written."),)
     out.write(encoded)
     out.flush()
     if not args.quiet:

@@ -41,3 +41,26 @@ def test_dumb_terminal_gets_no_bar(monkeypatch):
     s = _Tty()
     ProgressBar(s, 3).update(1, force=True)
     assert s.getvalue() == ""
+
+
+def test_files_in_progress_at_the_end_of_the_line(monkeypatch):
+    monkeypatch.setenv("TERM", "xterm")
+    s = _Tty()
+    bar = ProgressBar(s, 4)
+    bar.file_progress("/in/a.png", "a.png", 0.4)
+    bar.file_progress("/in/b.png", "b.png", 0.05)
+    line = bar.render()
+    assert "0/4 files" in line and line.endswith("· a.png 40 %, b.png 5 %")
+    bar.file_done("/in/a.png")
+    assert bar.render().endswith("· b.png 5 %")
+    bar.restart(4, "files")                    # a new phase starts with no file in progress
+    assert "·" not in bar.render()
+
+
+def test_files_in_progress_draw_nothing_when_not_a_terminal():
+    s = io.StringIO()
+    bar = ProgressBar(s, 2)
+    bar.file_progress("/in/a.png", "a.png", 0.5)
+    bar.update(1, force=True)
+    bar.clear()
+    assert s.getvalue() == ""
