@@ -11,7 +11,13 @@ from palette_app.core.errors import Cancelled
 from palette_app.core.histogram import check_image, reduce_histogram
 from palette_app.core.kmeans import _build_grid, _Lloyd, _lloyd, weighted_kmeans
 from palette_app.core.metrics import delta_e2000
-from palette_app.core.quantize import DEFAULT_SPACE, _coords, _samples, _weighted_means, quantize
+from palette_app.core.quantize import (
+    DEFAULT_SPACE,
+    _coords,
+    _samples,
+    _weighted_means,
+    quantize,
+)
 from palette_app.core.result import QuantizeResult
 
 
@@ -62,6 +68,9 @@ def elbow(image, k_max: int = 32, *, k_min: int = 2, space: str = DEFAULT_SPACE,
     5 bits per channel (heavy bins kept exact) and ΔE is measured on the bins'
     mean colors, so the values are close to, not exactly, a full
     quantization's. The suggested k is the knee of the inertia curve.
+
+    Only opaque pixels are counted (partially transparent ones are not);
+    raises ValueError when the image has none.
     """
     img = check_image(image)
     if not (isinstance(k_min, (int, np.integer)) and isinstance(k_max, (int, np.integer))):

@@ -120,7 +120,9 @@ class QuantizeSettings:
     dither : 'none', 'fs' (Floyd–Steinberg, serpentine) or 'ordered' (Bayer 8×8).
     dither_strength : 0..1.
     dither_smooth_only : dither only where the image is smooth, keep edges crisp.
-    locked : colors kept exactly in the palette (hex strings), at most n_colors.
+    locked : colors kept exactly in the palette (hex strings), at most n_colors
+        (at most n_colors - 1 for an image with transparent pixels: quantize
+        raises ValueError otherwise).
     alpha_threshold : pixels with alpha below it (RGBA images) become the one
         transparent entry; alpha between it and 254 is clustered as a
         premultiplied coordinate.
@@ -384,10 +386,21 @@ def _map(samples: _Samples, rgb, alpha, s: QuantizeSettings, transparent_index, 
     return _Mapping(labels, p_labels, inertia, d2)
 
 
+def _weighted_bincount(labels: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+    """(k,) float64 sums of ``weights`` per label.
+
+    ``np.bincount`` returns an *integer* array when ``labels`` is empty, even
+    with weights; adding float sums to that in place raised (an RGBA image
+    whose pixels are all partially transparent has no opaque colors).
+    """
+    return np.bincount(labels, weights=weights, minlength=k).astype(np.float64, copy=False)
+
+
 def _sample_counts(samples: _Samples, mp: _Mapping, k: int, transparent_index) -> np.ndarray:
-    counts = np.bincount(mp.labels, weights=samples.counts, minlength=k)
+    """(k,) int64 pixels per palette entry, from the samples' labels."""
+    counts = _weighted_bincount(mp.labels, samples.counts, k)
     if samples.partial:
-        counts += np.bincount(mp.p_labels, weights=samples.p_counts, minlength=k)
+        counts += _weighted_bincount(mp.p_labels, samples.p_counts, k)
     if transparent_index is not None:
         counts[transparent_index] += samples.n_transparent
     return np.rint(counts).astype(np.int64)
@@ -517,13 +530,16 @@ def _dither(img, rgb, alpha, usable, s: QuantizeSettings, transparent_index, fou
     from palette_app.core import dither as D
 
     h, w = img.shape[:2]
+    fill = transparent_index if transparent_index is not None else 0
+    if usable.size == 0:
+        # Every pixel is transparent (the palette is the transparent entry alone).
+        return np.full((h, w), fill, np.uint8)
     x = to_space(np.ascontiguousarray(img[..., :3].reshape(-1, 3)), s.space).reshape(h, w, 3)
     pal = np.ascontiguousarray(to_space(rgb[usable], s.space), np.float32)
     edge = D.smooth_mask(np.ascontiguousarray(img[..., :3])) if s.dither_smooth_only else None
     mask = None
     if img.shape[2] == 4:
         mask = img[..., 3] < (255 if four else max(1, int(s.alpha_threshold)))
-    fill = transparent_index if transparent_index is not None else 0
     kw = {"strength": float(s.dither_strength), "edge_mask": edge, "alpha_mask": mask}
     if s.dither == "fs":
         idx = D.dither_fs(np.ascontiguousarray(x, np.float32), pal, transparent_index=0, **kw)
@@ -680,6 +696,11 @@ def _quantize(img: np.ndarray, s: QuantizeSettings, callback) -> QuantizeResult:
     samples = _samples(img, s.alpha_threshold)
     has_transparent = samples.n_transparent > 0
     k = int(s.n_colors) - (1 if has_transparent else 0)
+    if len(s.locked) > k:
+        # Else the palette would exceed n_colors (and overflow the uint8 indices at 256).
+        more = f", or ask for {len(s.locked) + 1} colors" if len(s.locked) < 256 else ""
+        raise ValueError(f"the image has transparent pixels, which take one of the {s.n_colors} colors: "
+                         f"lock at most {k} colors{more}")
     rgb, alpha, n_iter, shortcut = _fit(samples, s, k, report)
     transparent_index = None
     if has_transparent:
