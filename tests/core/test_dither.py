@@ -39,20 +39,22 @@ def _lowpass_error(img, pal, idx, sigma=2.0):
     return float(np.sqrt(((_blur(pal[idx], sigma) - _blur(img, sigma)) ** 2).mean()))
 
 
-def _reference_fs(img, pal, *, serpentine, max_err=np.inf):
+def _reference_fs(img, pal, *, serpentine, max_err=np.inf, strength=1.0, row0=0):
     """Textbook Floyd–Steinberg in plain Python: weights 7, 3, 5, 1 / 16, error
     diffused to the pixels not yet visited, dropped at the borders; optional
-    clamp of each coordinate of the outgoing error."""
+    clamp of each coordinate of the outgoing error, and gain on the error a
+    pixel receives. ``row0``: absolute index of the first row (for the
+    serpentine direction)."""
     h, w, _ = img.shape
     img = img.astype(np.float64)
     pal = pal.astype(np.float64)
     err = np.zeros((h + 1, w + 2, 3))  # column x + 1 holds pixel x
     out = np.zeros((h, w), np.int64)
     for y in range(h):
-        fwd = (not serpentine) or y % 2 == 0
+        fwd = (not serpentine) or (row0 + y) % 2 == 0
         d = 1 if fwd else -1
         for x in (range(w) if fwd else range(w - 1, -1, -1)):
-            t = img[y, x] + err[y, x + 1]
+            t = img[y, x] + strength * err[y, x + 1]
             j = int(((t - pal) ** 2).sum(-1).argmin())
             out[y, x] = j
             e = np.clip(t - pal[j], -max_err, max_err)
@@ -60,6 +62,19 @@ def _reference_fs(img, pal, *, serpentine, max_err=np.inf):
             err[y + 1, x + 1 - d] += e * (3 / 16)
             err[y + 1, x + 1] += e * (5 / 16)
             err[y + 1, x + 1 + d] += e * (1 / 16)
+    return out
+
+
+def _reference_strips(img, pal, strip, warmup, *, serpentine=True, max_err=np.inf, strength=1.0):
+    """What dither_fs does: each strip of ``strip`` rows starts ``warmup`` rows above
+    itself with no error, and keeps only its own rows."""
+    h = img.shape[0]
+    out = np.zeros(img.shape[:2], np.int64)
+    for y_out in range(0, h, strip):
+        y0 = max(0, y_out - warmup)
+        part = _reference_fs(img[y0:y_out + strip], pal, serpentine=serpentine, max_err=max_err,
+                             strength=strength, row0=y0)
+        out[y_out:y_out + strip] = part[y_out - y0:]
     return out
 
 
@@ -113,14 +128,39 @@ def test_nearest_in_other_spaces(space):
     assert np.array_equal(D.nearest_indices(img, pal), _brute_nearest(img, pal))
 
 
-def test_grid_lists_are_small_and_sorted():
+def test_grid_words_are_ascending_and_hold_the_nearest():
+    # Every point of a fine cell has its nearest entry in the cell's word (or,
+    # for a long cell, its 8-entry word or coarse list), and words are ascending.
     rng = np.random.default_rng(0)
-    pal = (rng.random((256, 3)) * 255).astype(np.float32)
+    pal = (rng.random((256, 3)) ** 2 * 255).astype(np.float32)
     g = D._Grid(pal)
-    assert g.mean_candidates() < 16
-    for c in range(0, g.starts.size - 1, 97):
-        lst = g.cands[g.starts[c]:g.starts[c + 1]]
-        assert lst.size >= 1 and np.all(np.diff(lst.astype(int)) > 0)
+    pts = rng.random((20000, 3)) * 320 - 30
+    want = _brute_nearest(pts[:, None, :], pal)[:, 0]
+    idx = g.word_index(pts)
+    w = g.words[idx].astype(np.int64)
+    short = (w & 0xFF) != D._LONG
+    cands = (w[:, None] >> (8 * np.arange(4))) & 0xFF
+    assert np.all(np.diff(cands[short], axis=1) >= 0)
+    assert np.all((cands[short] == want[short, None]).any(axis=1))
+    w8 = g.words8[idx[~short]].astype(np.uint64)
+    has8 = (w8 & np.uint64(0xFF)) != D._LONG
+    c8 = ((w8[has8, None] >> (np.uint64(8) * np.arange(8, dtype=np.uint64))) & np.uint64(0xFF)).astype(np.int64)
+    assert np.all(np.diff(c8, axis=1) >= 0)
+    assert np.all((c8 == want[~short][has8, None]).any(axis=1))
+    four, eight, scan = g.query_kinds(pts)
+    assert four > 0.5 and abs(four + eight + scan - 1.0) < 1e-9
+
+
+def test_entry_255_alone_in_its_cells():
+    # A cell whose only candidate is entry 255 has the word [255] * 4, whose low
+    # byte is also the long-list marker: it must still answer 255.
+    rng = np.random.default_rng(24)
+    pal = (rng.random((256, 3)) * 100).astype(np.float32)
+    pal[255] = [250, 250, 250]
+    img = (pal[255] + rng.random((30, 40, 3)) * 20 - 10).astype(np.float32)
+    assert np.all(D.nearest_indices(img, pal) == 255)
+    assert np.array_equal(D.dither_fs(img, pal), _reference_fs(img, pal, serpentine=True,
+                                                             max_err=D.palette_spread(pal)))
 
 
 @pytest.mark.parametrize("k", [1, 3, 256])
@@ -152,6 +192,43 @@ def test_fs_public_default_uses_clamp_from_spread():
     pal = (rng.random((5, 3)) * 255).astype(np.float32)
     lim = D.FS_MAX_ERROR * D.palette_spread(pal)
     assert np.array_equal(D.dither_fs(img, pal), _reference_fs(img, pal, serpentine=True, max_err=lim))
+
+
+@pytest.mark.parametrize("serpentine", [False, True])
+@pytest.mark.parametrize("strength", [1.0, 0.6])
+def test_fs_strips_three_at_a_time_match_the_reference(serpentine, strength, monkeypatch):
+    # 8 strips: groups of three strips in lockstep, the last group one strip short
+    # (a repeated strip that writes nothing), and shorter first and last strips.
+    monkeypatch.setattr(D, "FS_WARMUP", 2)
+    rng = np.random.default_rng(21)
+    img = (rng.random((46, 19, 3)) * 300 - 20).astype(np.float32)
+    pal = (rng.random((12, 3)) * 255).astype(np.float32)
+    lim = D.FS_MAX_ERROR * D.palette_spread(pal)
+    got, bad = D._floyd_steinberg(img, pal, strength, serpentine, None, None, 0, lim, strip=6)
+    assert bad == 0
+    want = _reference_strips(img, pal, 6, 2, serpentine=serpentine, max_err=lim, strength=strength)
+    assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("fn", [D.nearest_indices, D.dither_fs, D.dither_ordered])
+def test_uint8_input_is_read_as_is(fn):
+    rng = np.random.default_rng(22)
+    rgb = rng.integers(0, 256, (600, 37, 3), dtype=np.uint8)
+    pal = rng.integers(0, 256, (40, 3)).astype(np.float32)
+    assert np.array_equal(fn(rgb, pal), fn(rgb.astype(np.float32), pal))
+
+
+def test_masked_kernel_without_transparent_pixels_is_the_plain_one():
+    # A mask that changes nothing gives the plain result (masks are dummies otherwise).
+    rng = np.random.default_rng(23)
+    img = (rng.random((70, 31, 3)) * 255).astype(np.float32)
+    pal = (rng.random((9, 3)) * 255).astype(np.float32)
+    lim = D.FS_MAX_ERROR * D.palette_spread(pal)
+    plain, _ = D._floyd_steinberg(img, pal, 1.0, True, None, None, 0, lim, strip=16)
+    none_clear = np.zeros(img.shape[:2], bool)
+    masked, _ = D._floyd_steinberg(img, pal, 1.0, True, np.ones(img.shape[:2], np.float32), none_clear, 0,
+                                   lim, strip=16)
+    assert np.array_equal(plain, masked)
 
 
 @pytest.mark.parametrize("pal", [GRAYS3[[0, 2]], GRAYS3, np.array([[0] * 3, [80] * 3, [170] * 3, [255] * 3])])
