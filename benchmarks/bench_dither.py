@@ -10,11 +10,18 @@ hubble_deep_field.jpg, bicubic upscales, as in bench_quantize.py) is saved as a 
 memory; the reference time is Pillow decoding it into a numpy array. Against it: a Floyd–Steinberg
 remap to a 256-color palette (from palette_app.quantize on the same image) with dither_fs, from
 clustering-space coordinates to indices (the nearest-search grid included; the conversion to the
-space is listed separately), in parallel strips and as one serial pass, plus ordered dithering, the
-plain nearest remap and smooth_mask. For reference (not with --quick), libimagequant's extra time
-for dithering: its quantize + remap with dithering_level=1 minus the same with 0. Times are the best of ``--repeat`` runs, wall clock and process
-CPU time (all threads). The machine's load average and a two-thread scaling probe are printed first:
-on a shared 2-core VM another process can take a core, and then parallel wall times are serial ones.
+space is listed separately), in parallel strips, on one thread, and as one serial pass (one strip,
+no lockstep), plus ordered dithering, the plain nearest remap and smooth_mask. For sRGB, dither_fs
+also on the uint8 image itself (no float32 copy). Then the dithered remap as
+``palette_app.quantize(img, 256, dither="fs")`` runs it today (conversion to the space included),
+and the whole quantize call with and without dithering. For reference (not with --quick),
+libimagequant's extra time for dithering: its quantize + remap with dithering_level=1 minus the
+same with 0. Times are the best of ``--repeat`` runs, wall clock and process CPU time (all
+threads). The machine's load average and a two-thread scaling probe are printed first: on a shared
+2-core VM another process can take a core, and then parallel wall times are serial ones.
+
+Target (issue #5): the 12-MP Floyd–Steinberg remap to 256 colors (dither_fs, sRGB) takes less wall
+time than decoding the JPEG; a PASS/FAIL line says whether it did in this run, on how many threads.
 
 Quality: for photos quantized to 8, 32 and 256 colors, the RMS difference in sRGB between the
 Gaussian-blurred (sigma 2) result and the blurred original ("low-pass error", what the eye sees from
@@ -26,6 +33,7 @@ Writes everything to ``bench_out/dither.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -33,6 +41,7 @@ import sys
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 
 
@@ -135,38 +144,104 @@ def speed(photos, repeat, with_liq=True):
         conv = timed(lambda sp=space: to_space(img.reshape(-1, 3), sp).reshape(h, w, 3), repeat)
         x = conv[2]
         pal = to_space(palette, space)
-        rows = _speed_rows(img, x, pal, repeat)
+        rows = _speed_rows(img, x, pal, repeat, uint8=space == "srgb")
         rows[f"to_space {space} (not in the rows above)"] = conv
-        grid = rows["grid build"]
-        dims = tuple(int(d) for d in grid[2].dims)
-        print(f"\n{space}, 256 colors (grid {dims}, {grid[2].mean_candidates():.1f} entries per cell):")
-        print(f"  {'step':42s} {'wall ms':>8s} {'CPU ms':>8s} {'wall/decode':>12s} {'CPU/decode':>11s}")
+        kinds = rows["grid build"][2].query_kinds(x.reshape(-1, 3)[::97])
+        print(f"\n{space}, 256 colors (grid {rows['grid build'][2].words.size} words; pixels' own colors "
+              f"answered by a 4-entry word {kinds[0]:.0%}, 8-entry {kinds[1]:.0%}, list scan {kinds[2]:.1%}):")
+        print(f"  {'step':42s} {'wall ms':>8s} {'CPU ms':>8s} {'ns/px CPU':>10s} {'wall/decode':>12s}")
         out = {}
         for name, (wall, cpu, _) in rows.items():
-            print(f"  {name:42s} {wall * 1e3:8.0f} {cpu * 1e3:8.0f} {wall / decode[0]:12.2f} "
-                  f"{cpu / decode[1]:11.2f}")
-            out[name] = {"wall_s": wall, "cpu_s": cpu, "wall_vs_decode": wall / decode[0],
-                         "cpu_vs_decode": cpu / decode[1]}
+            print(f"  {name:42s} {wall * 1e3:8.0f} {cpu * 1e3:8.0f} {cpu / (h * w) * 1e9:10.1f} "
+                  f"{wall / decode[0]:12.2f}")
+            out[name] = {"wall_s": wall, "cpu_s": cpu, "cpu_ns_per_px": cpu / (h * w) * 1e9,
+                         "wall_vs_decode": wall / decode[0], "cpu_vs_decode": cpu / decode[1]}
         res["by_space"][space] = out
+    res["end_to_end"] = end_to_end(img, palette, decode[0], repeat)
+    fs = res["by_space"]["srgb"]["dither_fs (strips, parallel)"]
+    ok = fs["wall_s"] < decode[0]
+    res["target_met"] = ok
+    print(f"\nTarget (dither_fs on 12 MP, 256 colors, sRGB float32 coordinates, wall < JPEG decode): "
+          f"{'PASS' if ok else 'FAIL'}: {fs['wall_s'] * 1e3:.0f} ms vs {decode[0] * 1e3:.0f} ms "
+          f"({fs['wall_vs_decode']:.2f}x) on {numba.get_num_threads()} threads; one thread would need "
+          f"{fs['cpu_s'] * 1e3:.0f} ms of CPU")
     if with_liq:
         res["libimagequant"] = liq_dither_cost(img, decode[0])
     return res
 
 
-def _speed_rows(img, x, pal, repeat):
+@contextlib.contextmanager
+def one_thread():
+    n = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(n)
+
+
+def _one_thread(fn):
+    def run():
+        with one_thread():
+            return fn()
+    return run
+
+
+def _speed_rows(img, x, pal, repeat, uint8=False):
     from palette_app.core import dither as D
 
     h = x.shape[0]
     spread = D.palette_spread(pal)
-    return {
-        "grid build": timed(lambda: D._Grid(pal), repeat),
+    lim = D.FS_MAX_ERROR * spread
+    rows = {
+        "grid build": timed(lambda: D._Grid(pal, lim, x), repeat),
         "dither_fs (strips, parallel)": timed(lambda: D.dither_fs(x, pal), repeat),
-        "FS one serial pass": timed(lambda: D._floyd_steinberg(x, pal, 1.0, True, None, None, 0,
-                                                               D.FS_MAX_ERROR * spread, strip=h), repeat),
+        "dither_fs, one thread": timed(_one_thread(lambda: D.dither_fs(x, pal)), repeat),
+        "FS one serial pass (one strip)": timed(lambda: D._floyd_steinberg(x, pal, 1.0, True, None, None, 0,
+                                                                           lim, strip=h), repeat),
+    }
+    if uint8:
+        rows["dither_fs on the uint8 image"] = timed(lambda: D.dither_fs(img, pal), repeat)
+    rows.update({
         "dither_ordered": timed(lambda: D.dither_ordered(x, pal), repeat),
         "nearest_indices": timed(lambda: D.nearest_indices(x, pal), repeat),
         "smooth_mask": timed(lambda: D.smooth_mask(img), repeat),
+    })
+    return rows
+
+
+def end_to_end(img, palette, decode_s, repeat):
+    """The dithered remap as palette_app.quantize(img, 256, dither="fs") runs it (conversion
+    to the default space included), and the whole quantize call with and without dithering."""
+    import palette_app
+    from palette_app.core import dither as D
+    from palette_app.core.colorspace import to_space
+
+    h, w = img.shape[:2]
+    pal = np.ascontiguousarray(to_space(palette, "srgb"), np.float32)
+
+    small = np.ascontiguousarray(img[:64, :64])
+    for kind in ("none", "fs"):  # compile (or load) quantize's kernels outside the timings
+        palette_app.quantize(small, 16, dither=kind)
+
+    def stage():  # what quantize's dithering step does today
+        x = to_space(np.ascontiguousarray(img[..., :3].reshape(-1, 3)), "srgb").reshape(h, w, 3)
+        return D.dither_fs(np.ascontiguousarray(x, np.float32), pal, transparent_index=0)
+
+    rows = {
+        "quantize's dithered remap (to_space + dither_fs)": timed(stage, repeat),
+        "  the same on the uint8 image (no to_space)": timed(lambda: D.dither_fs(img, pal), repeat),
+        "quantize(img, 256)": timed(lambda: palette_app.quantize(img, 256, random_state=0), max(1, repeat // 2)),
+        "quantize(img, 256, dither='fs')": timed(lambda: palette_app.quantize(img, 256, random_state=0,
+                                                                              dither="fs"),
+                                                 max(1, repeat // 2)),
     }
+    print("\nEnd to end, sRGB (the default space):")
+    out = {}
+    for name, (wall, cpu, _) in rows.items():
+        print(f"  {name:50s} wall {wall * 1e3:6.0f} ms  CPU {cpu * 1e3:6.0f} ms  wall/decode {wall / decode_s:5.2f}")
+        out[name.strip()] = {"wall_s": wall, "cpu_s": cpu, "wall_vs_decode": wall / decode_s}
+    return out
 
 
 def liq_dither_cost(img, decode_s):
@@ -246,8 +321,10 @@ def main(argv=None):
           f"two-thread speed-up of a compute loop right now: {probe:.2f}x")
     photos = load_photos()
     out = {"cpus": os.cpu_count(), "loadavg": load, "parallel_probe": probe,
-           "speed": speed(photos, repeat, with_liq=not args.quick),
-           "quality": quality(photos, ["china"] if args.quick else ["china", "flower"])}
+           "speed": speed(photos, repeat, with_liq=not args.quick)}
+    out["loadavg_after_speed"] = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    print(f"load average after the speed runs: {out['loadavg_after_speed'][0]:.1f}")
+    out["quality"] = quality(photos, ["china"] if args.quick else ["china", "flower"])
     path = Path("bench_out")
     path.mkdir(exist_ok=True)
     (path / "dither.json").write_text(json.dumps(out, indent=1, default=float))
