@@ -5,6 +5,7 @@ they have set their thread counts (see :mod:`.worker`).
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import asdict, dataclass
 
 #: Output image formats (Pillow names), with the extension given to new files.
@@ -65,6 +66,10 @@ class BatchSettings:
     format : output format, a key of :data:`OUTPUT_FORMATS`.
     on_exist : 'skip', 'overwrite' or 'rename' when an output file exists.
     skip_if_larger : do not write an output that would be larger than its input file.
+    smoothing : label smoothing strength 0..1 for quantized images, or None (automatic:
+        the core's default, 0.5 up to 8 colors). Smaller PNGs of few colors; 0 puts every
+        pixel on its nearest color. Remapping (a fixed or shared palette) and dithering
+        never smooth, so a strength above 0 cannot be combined with them.
     """
 
     n_colors: int = 16
@@ -82,6 +87,7 @@ class BatchSettings:
     format: str = "PNG"
     on_exist: str = "skip"
     skip_if_larger: bool = False
+    smoothing: float | None = None
 
     def __post_init__(self):
         n = self.n_colors
@@ -125,6 +131,17 @@ class BatchSettings:
                              "colors or a quality target")
         if self.shared_palette and quality:
             raise ValueError("a shared palette cannot be combined with a quality target")
+        if self.smoothing is not None:
+            v = self.smoothing
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise TypeError(f"smoothing must be a number between 0 and 1, or None for automatic, "
+                                f"got {v!r}")
+            if not 0.0 <= float(v) <= 1.0:
+                raise ValueError(f"the smoothing must be between 0 and 1, got {v}")
+            object.__setattr__(self, "smoothing", float(v))
+            if float(v) > 0 and (self.palette is not None or self.shared_palette or self.dither != "none"):
+                raise ValueError("label smoothing applies to quantized images without dithering: it "
+                                 "cannot be combined with a fixed palette, a shared palette or dithering")
 
     # -- derived --------------------------------------------------------------
     @property

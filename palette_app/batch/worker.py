@@ -221,7 +221,8 @@ def reduce_pixels(pixels, settings: BatchSettings, *, palette=None, callback=Non
 
     A fixed palette (``palette``, or the settings' own): remap to it; a quality
     target: the fewest colors meeting it (then dithered if asked); otherwise
-    :func:`palette_app.quantize`.
+    :func:`palette_app.quantize`. ``settings.smoothing`` goes to the last two
+    (remapping never smooths labels).
 
     callback : callable(phase, fraction) -> bool or None, optional
         Called by the core between mini-batches with phase 'quantizing' (finding
@@ -249,13 +250,13 @@ def reduce_pixels(pixels, settings: BatchSettings, *, palette=None, callback=Non
         result = palette_app.colors_for_quality(
             pixels, min_psnr=settings.min_psnr, max_delta_e=settings.max_delta_e,
             k_max=settings.n_colors, random_state=settings.random_state, effort=settings.effort,
-            locked=locked, callback=in_phase("quantizing"),
+            locked=locked, smoothing=settings.smoothing, callback=in_phase("quantizing"),
             **({"space": settings.space} if settings.space else {}))
         if settings.dither != "none":
             result = palette_app.remap(pixels, result.palette, callback=in_phase("remapping"), **kw)
         return result
     return palette_app.quantize(pixels, settings.n_colors, random_state=settings.random_state,
-                                effort=settings.effort, locked=locked,
+                                effort=settings.effort, locked=locked, smoothing=settings.smoothing,
                                 callback=None if callback is None else fit_then_map, **kw)
 
 

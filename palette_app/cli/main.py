@@ -63,6 +63,16 @@ def _fraction(text: str) -> float:
     return v
 
 
+def _smoothing(text: str) -> float | None:
+    """``auto`` (None: the library's choice) or a strength 0..1."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        return _fraction(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or a number between 0 and 1, got {text!r}") from None
+
+
 def _positive(text: str) -> float:
     try:
         v = float(text)
@@ -191,6 +201,12 @@ def _add_quantize(sub) -> None:
                       help="dither only smooth areas, keep edges crisp")
     qual.add_argument("--space", choices=SPACE_CHOICES, default=None,
                       help="color space to cluster and match in (default: the library's, srgb)")
+    qual.add_argument("--smoothing", type=_smoothing, default=None, metavar="auto|0-1",
+                      help="label smoothing makes PNGs of few colors smaller: a pixel almost "
+                           "halfway between two palette colors may take the one that continues "
+                           "its row. auto (default): 0.5 up to 8 colors, adding at most 1%% to "
+                           "the error, off above; 0: every pixel gets its nearest color. Not "
+                           "with --dither, --palette or --shared-palette")
     qual.add_argument("--palette", metavar="FILE",
                       help="remap every image to the colors of this palette file (no clustering)")
     qual.add_argument("--lock", type=_hex_list, action="append", default=[], metavar="HEX[,HEX]",

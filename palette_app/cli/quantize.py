@@ -32,7 +32,7 @@ def _settings(args):
             dither=args.dither, dither_strength=args.strength, dither_smooth_only=args.smooth_only,
             locked=locked, palette=palette, shared_palette=args.shared_palette,
             min_psnr=args.quality, max_delta_e=args.max_delta_e, format=args.format,
-            on_exist=args.on_exist, skip_if_larger=args.skip_if_larger)
+            on_exist=args.on_exist, skip_if_larger=args.skip_if_larger, smoothing=args.smoothing)
     except ValueError as e:
         raise UsageError(str(e)) from None
 

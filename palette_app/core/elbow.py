@@ -251,7 +251,7 @@ def _candidate_gains(X, w, d2, C, gain):
 def colors_for_quality(image, *, min_psnr: float | None = None, max_delta_e: float | None = None,
                        k_min: int = 2, k_max: int = 256, space: str = DEFAULT_SPACE,
                        random_state: int = 0, effort: str = "default", locked=None,
-                       callback=None) -> QuantizeResult:
+                       smoothing: float | None = None, callback=None) -> QuantizeResult:
     """The fewest colors whose result meets the target, as pngquant's
     ``--quality`` does but answering with the count.
 
@@ -259,7 +259,8 @@ def colors_for_quality(image, *, min_psnr: float | None = None, max_delta_e: flo
     binary search over k quantizes about log2(k_max) times; the answer k meets
     the target and k - 1 was tried and did not (unless k == k_min). When even
     ``k_max`` misses the target, its result is returned; check ``result.psnr``
-    / ``result.delta_e``.
+    / ``result.delta_e``. ``smoothing`` goes to :func:`quantize` (the target
+    is checked on the smoothed result).
     """
     if min_psnr is None and max_delta_e is None:
         raise ValueError("give a target: min_psnr, max_delta_e or both")
@@ -270,7 +271,8 @@ def colors_for_quality(image, *, min_psnr: float | None = None, max_delta_e: flo
 
     def run(k: int) -> QuantizeResult:
         if k not in cache:
-            cache[k] = quantize(img, k, random_state=random_state, space=space, effort=effort, locked=locked)
+            cache[k] = quantize(img, k, random_state=random_state, space=space, effort=effort, locked=locked,
+                                smoothing=smoothing)
             if callback is not None and callback(len(cache) / 9.0) is False:
                 raise Cancelled("cancelled")
         return cache[k]
