@@ -4,7 +4,7 @@ Numba compiles a kernel again for every new combination of argument types,
 read-only arrays included (the GUI's previews and ``load_image``'s pixels are
 read-only): a first preview that compiles costs over a second. This runs in a
 fresh process with an empty cache folder, so every kernel is compiled once
-(30-40 s on two cores).
+(35-55 s on two cores: the whole test takes about a minute).
 """
 from __future__ import annotations
 
@@ -38,13 +38,17 @@ SCRIPT = textwrap.dedent(r'''
 
     # A photo-like image with more distinct colors than EXACT_MAX_COLORS (the
     # reduced-histogram path), opaque and with transparent and translucent pixels.
+    # Kernels specialise on types (dtype, layout, read-only), not sizes: small is enough.
+    from palette_app.core.quantize import EXACT_MAX_COLORS
+
     rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:320, 0:320]
-    base = np.stack([xx * 0.7, yy * 0.7, (xx + yy) * 0.35], axis=-1)
-    rgb = np.clip(base + rng.normal(0, 12, base.shape), 0, 255).astype(np.uint8)
+    yy, xx = np.mgrid[0:272, 0:272]
+    base = np.stack([xx * 0.9, yy * 0.9, (xx + yy) * 0.45], axis=-1)
+    rgb = np.clip(base + rng.normal(0, 20, base.shape), 0, 255).astype(np.uint8)
+    assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > EXACT_MAX_COLORS
     rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
-    rgba[:40, :, 3] = 0
-    rgba[40:80, :, 3] = rng.integers(1, 255, (40, 320))
+    rgba[:30, :, 3] = 0
+    rgba[30:60, :, 3] = rng.integers(1, 255, (30, 272))
 
     def frozen(a):
         a = a.copy()
@@ -55,7 +59,7 @@ SCRIPT = textwrap.dedent(r'''
     calls = []
     for tag, img in (("rgb", rgb), ("rgba", rgba), ("read-only rgb", frozen(rgb)),
                      ("read-only rgba", frozen(rgba))):
-        for k in (16, 4, 256):
+        for k in (16, 4):
             calls.append((f"quantize {k} {tag}", lambda img=img, k=k: palette_app.quantize(img, k)))
         for space in ("srgb", "linear", "lab", "oklab"):
             for k in (16, 4):
@@ -72,8 +76,7 @@ SCRIPT = textwrap.dedent(r'''
         calls += [
             (f"quantize 4 locked {tag}", lambda img=img: palette_app.quantize(img, 4, locked=["#ff0000"])),
             (f"quantize 256 smoothing {tag}", lambda img=img: palette_app.quantize(img, 256, smoothing=0.5)),
-            (f"quantize 16 best {tag}", lambda img=img: palette_app.quantize(img, 16, effort="best")),
-            (f"quantize 16 fast {tag}", lambda img=img: palette_app.quantize(img, 16, effort="fast")),
+            (f"quantize 16 best {tag}", lambda img=img: palette_app.quantize(img[::2], 16, effort="best")),
             (f"remap {tag}", lambda img=img: palette_app.remap(img, pal)),
             (f"remap oklab {tag}", lambda img=img: palette_app.remap(img, pal, space="oklab")),
             (f"shared_palette {tag}", lambda img=img: palette_app.shared_palette([img, img[::2]], 16)),
@@ -107,5 +110,6 @@ def test_no_kernel_compiles_after_warmup(tmp_path):
     out = json.loads(proc.stdout)
     assert out["kernels"] >= 60           # every @njit kernel of palette_app.core was watched
     assert out["warmup_seconds"] > 0      # an empty cache: warmup really compiled
-    assert out["compiled_at_warmup"] >= out["kernels"] - 5
+    # (From an empty cache, kernels called only by other kernels compile too.)
+    assert out["compiled_at_warmup"] >= 0.8 * out["kernels"]
     assert out["new"] == {}, "kernels compiled after warmup:\n" + json.dumps(out["new"], indent=1)
