@@ -534,7 +534,13 @@ def _dither(img, rgb, alpha, usable, s: QuantizeSettings, transparent_index, fou
     if usable.size == 0:
         # Every pixel is transparent (the palette is the transparent entry alone).
         return np.full((h, w), fill, np.uint8)
-    x = to_space(np.ascontiguousarray(img[..., :3].reshape(-1, 3)), s.space).reshape(h, w, 3)
+    if s.space == "srgb":
+        # sRGB coordinates are the 8-bit values: the ditherer reads the uint8
+        # image as it is (no 12-byte-per-pixel float copy).
+        x = np.ascontiguousarray(img[..., :3])
+    else:
+        x = to_space(np.ascontiguousarray(img[..., :3].reshape(-1, 3)), s.space).reshape(h, w, 3)
+        x = np.ascontiguousarray(x, np.float32)
     pal = np.ascontiguousarray(to_space(rgb[usable], s.space), np.float32)
     edge = D.smooth_mask(np.ascontiguousarray(img[..., :3])) if s.dither_smooth_only else None
     mask = None
@@ -542,10 +548,15 @@ def _dither(img, rgb, alpha, usable, s: QuantizeSettings, transparent_index, fou
         mask = img[..., 3] < (255 if four else max(1, int(s.alpha_threshold)))
     kw = {"strength": float(s.dither_strength), "edge_mask": edge, "alpha_mask": mask}
     if s.dither == "fs":
-        idx = D.dither_fs(np.ascontiguousarray(x, np.float32), pal, transparent_index=0, **kw)
+        idx = D.dither_fs(x, pal, transparent_index=0, **kw)
     else:
-        idx = D.dither_ordered(np.ascontiguousarray(x, np.float32), pal, transparent_index=0, **kw)
-    out = usable[idx.astype(np.intp)].astype(np.uint8)
+        idx = D.dither_ordered(x, pal, transparent_index=0, **kw)
+    if usable.size == len(rgb) and np.array_equal(usable, np.arange(usable.size)):
+        out = idx                      # every entry usable: indices are palette indices
+    else:
+        lut = np.zeros(256, np.uint8)  # usable slot -> palette index, one byte lookup
+        lut[:usable.size] = usable
+        out = lut[idx]
     if mask is not None:
         out[mask] = fill
     return out
