@@ -98,6 +98,27 @@ class WorkerSignals(QObject):
     finished = Signal()
 
 
+class _Launch(QRunnable):
+    """What the pool runs: it lets go of its worker as soon as the worker ran.
+
+    PySide keeps a Python reference to every runnable given to
+    ``QThreadPool.start`` until some later ``start``; handing it this small
+    object instead of the worker means a finished worker (and the image and
+    result it holds) is freed when the runner lets go of it, not whenever the
+    pool next starts something.
+    """
+
+    def __init__(self, worker: Worker):
+        super().__init__()
+        self.setAutoDelete(True)
+        self._worker: Worker | None = worker
+
+    def run(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.run()
+
+
 class Worker(QRunnable):
     """Runs ``fn(request, progress)`` once on a pool thread.
 
@@ -241,7 +262,7 @@ class SerialRunner(QObject):
         if self._running is not None or not self._queue:
             return
         self._running = self._queue.pop(0)
-        self._pool.start(self._running)
+        self._pool.start(_Launch(self._running))
 
     def _on_finished(self) -> None:
         sender = self.sender()
@@ -424,10 +445,15 @@ def indexed_qimage(indices: np.ndarray, palette: Palette) -> QImage:
     return QImage(words.data, w, h, 4 * w, fmt).copy()
 
 
-def warmup_job(_request: Any, progress: Callable[[float], bool]) -> float:
-    """Compile (or load from Numba's cache) the core's kernels."""
+def warmup_job(step: int | None, progress: Callable[[float], bool]) -> tuple[int | None, float]:
+    """Compile (or load from Numba's cache) the core's kernels: all of them, or
+    one step of :data:`palette_app.core.warmup.STEPS`. Returns (step, seconds)."""
     progress(0.0)
-    return palette_app.warmup()
+    if step is None:
+        return None, palette_app.warmup()
+    from palette_app.core.warmup import warmup_step
+
+    return step, warmup_step(step)
 
 
 def load_job(request: LoadRequest, progress: Callable[[float], bool]) -> LoadResult:
