@@ -663,10 +663,26 @@ class MainWindow(QMainWindow):
     def _start_warmup(self) -> None:
         self._set_activity("Preparing…")
         self.statusBar().showMessage("Preparing the color engine (first start can take a while)…")
-        w = Worker(warmup_job, None, key="warmup")
-        w.signals.result.connect(self._warmup_done)
+        self._warmup_seconds = 0.0
+        self._submit_warmup_step(0)
+
+    def _submit_warmup_step(self, index: int) -> None:
+        # One step at a time, the next one queued only when this one is done:
+        # a preview asked for meanwhile waits for one step, not for all.
+        w = Worker(warmup_job, index, key="warmup")
+        w.signals.result.connect(self._warmup_step_done)
         w.signals.error.connect(self._warmup_failed)
         self.core_runner.submit(w, supersede=False)
+
+    def _warmup_step_done(self, step_seconds) -> None:
+        from palette_app.core.warmup import STEPS
+
+        index, seconds = step_seconds
+        self._warmup_seconds += float(seconds)
+        if index is not None and index + 1 < len(STEPS):
+            self._submit_warmup_step(index + 1)
+        else:
+            self._warmup_done(self._warmup_seconds)
 
     def _warmup_done(self, seconds) -> None:
         self._ready = True

@@ -469,3 +469,37 @@ def test_choices_are_remembered(qtbot, tmp_path, dialogs):
     assert w2.swatches.model.sort_key == "hue"
     assert w2.preview.mode == "split" and w2.split_action.isChecked()
     w2.close()
+
+
+def test_warmup_runs_in_steps_and_a_preview_goes_between_them(make_window, qtbot, wait_preview, monkeypatch):
+    """On a cold start the first preview waits for one warm-up step, not for all."""
+    import importlib
+
+    warm = importlib.import_module("palette_app.core.warmup")   # the module, not the function
+
+    order = []
+    gate = threading.Event()
+    real_step = warm.warmup_step
+    real_quantize = palette_app.quantize
+
+    def step(i):
+        if i == 0:
+            assert gate.wait(30), "the test never opened the gate"
+        order.append(f"step {i}")
+        return real_step(i)
+
+    def quantize(*args, **kwargs):
+        order.append("preview")
+        return real_quantize(*args, **kwargs)
+
+    monkeypatch.setattr(warm, "warmup_step", step)
+    monkeypatch.setattr(palette_app, "quantize", quantize)
+    w = make_window()                      # warm-up step 0 starts and waits at the gate
+    w.open_path(ASTRONAUT)                 # the load runs beside it; the preview queues
+    qtbot.waitUntil(lambda: any(x.key == "preview" for x in w.core_runner.pending()), timeout=20000)
+    gate.set()
+    wait_preview(w, 16)
+    qtbot.waitUntil(lambda: w._ready, timeout=60000)
+    steps = [x for x in order if x.startswith("step")]
+    assert steps == [f"step {i}" for i in range(len(warm.STEPS))]
+    assert order.index("preview") == 1, order   # right after step 0, before the other steps
