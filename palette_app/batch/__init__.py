@@ -27,6 +27,7 @@ _LAZY = {
     "find_images": "palette_app.batch.plan",
     "check_outputs": "palette_app.batch.plan",
     "PlanError": "palette_app.batch.plan",
+    "read_palette_colors": "palette_app.batch.plan",
     "OutputCollisionError": "palette_app.batch.plan",
     "JobResult": "palette_app.batch.result",
     "BatchProgress": "palette_app.batch.result",

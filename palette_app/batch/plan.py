@@ -23,6 +23,22 @@ class PlanError(ValueError):
     """The inputs cannot be turned into a batch (nothing found, a bad pattern...)."""
 
 
+def read_palette_colors(path) -> tuple[str, ...]:
+    """The colors of a palette file to remap a batch to, as ``#rrggbb[aa]``
+    strings; :class:`PlanError` naming the file if it cannot be used."""
+    from palette_app.io import PaletteFormatError, read_palette
+
+    try:
+        pal = read_palette(path)
+    except PaletteFormatError as e:
+        raise PlanError(str(e)) from None
+    except OSError as e:
+        raise PlanError(f"{path}: cannot read the palette ({e.strerror or e})") from None
+    if not 1 <= len(pal) <= 256:
+        raise PlanError(f"{path}: a palette to remap to needs 1 to 256 colors, it has {len(pal)}")
+    return tuple(pal.hex)
+
+
 class OutputCollisionError(PlanError):
     """Two inputs would write one output file, or an output would replace an input.
 

@@ -42,17 +42,12 @@ class _FileProblem(Exception):
 
 
 def _read_palette(path: str) -> tuple[str, ...]:
-    from palette_app.io import PaletteFormatError, read_palette
+    from palette_app.batch import PlanError, read_palette_colors
 
     try:
-        pal = read_palette(path)
-    except PaletteFormatError as e:
+        return read_palette_colors(path)
+    except PlanError as e:
         raise _FileProblem(str(e)) from None
-    except OSError as e:
-        raise _FileProblem(f"{path}: cannot read the palette ({e.strerror or e})") from None
-    if not 1 <= len(pal) <= 256:
-        raise _FileProblem(f"{path}: a palette to remap to needs 1 to 256 colors, it has {len(pal)}")
-    return tuple(pal.hex)
 
 
 def _check_args(args) -> None:

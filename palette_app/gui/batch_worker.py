@@ -68,17 +68,13 @@ class PlanProblem(ValueError):
 
 def read_palette_colors(path: str) -> tuple[str, ...]:
     """The colors of a palette file as ``#rrggbb[aa]`` strings; :class:`PlanProblem` if unusable."""
-    from palette_app.io import PaletteFormatError, read_palette
+    from palette_app.batch import PlanError
+    from palette_app.batch import read_palette_colors as read
 
     try:
-        pal = read_palette(path)
-    except PaletteFormatError as e:
+        return read(path)
+    except PlanError as e:
         raise PlanProblem(str(e)) from None
-    except OSError as e:
-        raise PlanProblem(f"{path}: cannot read the palette ({e.strerror or e})") from None
-    if not 1 <= len(pal) <= 256:
-        raise PlanProblem(f"{path}: a palette to remap to needs 1 to 256 colors, it has {len(pal)}")
-    return tuple(pal.hex)
 
 
 def plan_batch(request: BatchRequest) -> tuple[list, object]:
