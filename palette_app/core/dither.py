@@ -262,25 +262,6 @@ def _coarse_lists(pal, lo, hf, tol):
 
 
 @njit(**JIT)
-def _mark(img, step, lo0, lo1, lo2, ih0, ih1, ih2, hits):
-    """Count, per coarse cell, the pixels of a sample that fall in it.
-
-    img : (H, W, 3) float32 or uint8    # IN
-    step : int                          # IN sample every step-th pixel of every step-th row
-    lo0 .. ih2 : float                  # IN the grid's lower corner and inverse fine-cell sides
-    hits : (_NB^3,) int64               # INOUT
-    """
-    for y in range(0, img.shape[0], step):
-        for x in range(0, img.shape[1], step):
-            f0 = _axis(np.float64(img[y, x, 0]), lo0, ih0)
-            f1 = _axis(np.float64(img[y, x, 1]), lo1, ih1)
-            f2 = _axis(np.float64(img[y, x, 2]), lo2, ih2)
-            u = np.uintp
-            hits[((f0 >> u(_RMAX)) << u(2 * _NB_BITS)) | ((f1 >> u(_RMAX)) << u(_NB_BITS))
-                 | (f2 >> u(_RMAX))] += 1
-
-
-@njit(**JIT)
 def _mark(img, rows, cols, lo0, lo1, lo2, ih0, ih1, ih2, hits):
     """Count, per coarse cell, the pixels of a sample that fall in it.
 
