@@ -728,8 +728,13 @@ def _quantize(img: np.ndarray, s: QuantizeSettings, callback) -> QuantizeResult:
 
 def remap(image, palette, *, space: str = DEFAULT_SPACE, dither: str = "none",
           dither_strength: float = 1.0, dither_smooth_only: bool = False, alpha_threshold: int = 1,
-          callback: ProgressCallback | None = None) -> QuantizeResult:
+          smoothing: float | None = 0.0, callback: ProgressCallback | None = None) -> QuantizeResult:
     """Map an image to an existing palette: no clustering, nearest color in ``space``.
+
+    ``smoothing`` (default 0: every pixel on its exact nearest color) is label
+    smoothing as in :func:`quantize` (None: automatic, as quantize does), for
+    mapping a full image to a palette that was clustered on a preview of it.
+    Pixels equal to a locked entry of a :class:`Palette` keep it.
 
     ``palette`` is a :class:`Palette` (from any palette file), a sequence of
     ``'#rrggbb'`` strings or a (k, 3) / (k, 4) uint8 array, at most 256
@@ -740,8 +745,13 @@ def remap(image, palette, *, space: str = DEFAULT_SPACE, dither: str = "none",
     """
     img = check_image(image)
     rgb, alpha = _palette_arrays(palette)
+    locked = None
+    if isinstance(palette, Palette) and dither == "none" and smoothing != 0.0:
+        # Smoothing never moves a pixel off a locked color.
+        keep = palette.locked & (palette.rgba[:, 3] == 255)
+        locked = [palette.hex[i][:7] for i in np.flatnonzero(keep)] or None
     s = _settings(max(2, min(256, len(rgb))), 0, "default", space, dither, dither_strength,
-                  dither_smooth_only, None, alpha_threshold, smoothing=0.0)
+                  dither_smooth_only, locked, alpha_threshold, smoothing=smoothing)
     report = _reporter(callback)
     report(0.0)
     samples = _samples(img, s.alpha_threshold)

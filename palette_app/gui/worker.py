@@ -522,6 +522,10 @@ def match_palette(pixels: np.ndarray, palette: Palette, settings: QuantizeReques
     dithering; pixel counts are those of the full image. Returns a
     :class:`QuantizeResult` whose palette keeps ``palette``'s order and locks."""
     kw = settings.remap_kwargs()
+    if settings.palette is None and "smoothing" in _REMAP_PARAMS:
+        # A clustered palette: the full image gets the same automatic label
+        # smoothing as the preview's quantize (smaller PNGs at few colors).
+        kw["smoothing"] = None
     if "callback" in _REMAP_PARAMS:
         kw["callback"] = lambda p: progress(0.05 + 0.75 * p)
     out = palette_app.remap(pixels, palette, **kw)

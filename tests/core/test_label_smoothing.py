@@ -291,3 +291,18 @@ def test_exact_images_are_not_smoothed():
     img[::3, :] = [10, 10, 200]
     r = quantize(img, 4, smoothing=1.0)
     assert np.array_equal(r.to_rgb(), img) and r.psnr == np.inf
+
+
+@pytest.mark.parametrize("k, locked", [(4, None), (8, None), (4, ["#ff0000"])])
+def test_remap_with_automatic_smoothing_reproduces_quantize(astronaut, k, locked):
+    """Mapping an image to the palette clustered on it, with smoothing=None,
+    gives quantize's own indices (what the GUI's export relies on); the
+    default remap stays exact nearest."""
+    img = astronaut[::2, ::2]
+    r = quantize(img, k, locked=locked)
+    assert r.settings["smoothing"] > 0
+    m = remap(img, r.palette, smoothing=None)
+    assert np.array_equal(m.indices, r.indices)
+    exact = remap(img, r.palette)
+    assert exact.settings["smoothing"] == 0
+    assert not np.array_equal(exact.indices, r.indices)

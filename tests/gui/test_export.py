@@ -13,8 +13,10 @@ from palette_app.io import (
     PALETTE_FORMATS,
     load_image,
     read_palette,
+    save_image,
 )
 
+ASTRONAUT = Path(__file__).resolve().parents[2] / "assets" / "astronaut.png"
 LOSSLESS = {"PNG", "GIF", "WEBP", "TIFF", "BMP"}
 
 
@@ -160,3 +162,30 @@ def test_export_can_be_cancelled(big_window, qtbot, tmp_path, dialogs):
     qtbot.waitUntil(lambda: not window.progress_bar.isVisible())
     assert done == [] or (tmp_path / "cancelled.png").is_file()   # cancelled, or already written
     assert dialogs.errors == []
+
+
+def test_export_at_few_colors_is_smoothed_like_quantize(window, qtbot, tmp_path, wait_preview):
+    """A clustered palette at 4 colors: the exported PNG holds exactly what
+    ``quantize`` gives the image (label smoothing included), and is smaller
+    than the exact-nearest mapping of the same palette."""
+    from PIL import Image
+
+    import palette_app
+
+    window.controls.colors_slider.setValue(4)
+    window.open_path(ASTRONAUT)                  # 512 x 512: the preview is the full image
+    shown = wait_preview(window, 4)
+    assert shown.result.settings["smoothing"] > 0
+    path = tmp_path / "four.png"
+    _export(qtbot, window, "image", path)
+    pixels = load_image(ASTRONAUT).pixels
+    expected = palette_app.quantize(pixels, 4)
+    with Image.open(path) as im:
+        assert im.mode == "P"
+        written = np.asarray(im)
+    assert np.array_equal(written, expected.indices)
+    exact = palette_app.remap(pixels, expected.palette, smoothing=0)
+    assert not np.array_equal(exact.indices, expected.indices)
+    exact_path = tmp_path / "exact.png"
+    save_image(exact, exact_path)
+    assert path.stat().st_size < exact_path.stat().st_size
