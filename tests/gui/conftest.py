@@ -213,3 +213,25 @@ def color_set(pixels: np.ndarray) -> set[str]:
 def colors_of():
     """``colors_of(pixels)``: the distinct colors as a set of "#rrggbb"."""
     return color_set
+
+
+@pytest.fixture
+def gate_fourth_file(monkeypatch):
+    """Call it to make the in-process batch engine's fourth file wait until the
+    batch is cancelled, so a test knows where the batch is without any timing.
+    Returns the list of inputs the engine was asked to process, in order."""
+    def install() -> list[str]:
+        from palette_app.batch import engine
+
+        real = engine.process_job
+        calls: list[str] = []
+
+        def gated(job, settings, palette_hex=None, *, cancel=None):
+            calls.append(job.input)
+            if len(calls) == 4:
+                assert cancel is not None and cancel.wait(60), "the batch was never cancelled"
+            return real(job, settings, palette_hex, cancel=cancel)
+
+        monkeypatch.setattr(engine, "process_job", gated)
+        return calls
+    return install

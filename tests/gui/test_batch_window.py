@@ -210,24 +210,6 @@ def test_batch_of_20_with_a_corrupt_file(make_batch, qtbot, photos, tmp_path):
     assert sorted(os.listdir(out)) == written
 
 
-def _gate_fourth_file(monkeypatch) -> list[str]:
-    """The in-process engine's fourth file waits until the batch is cancelled, so the test
-    knows where the batch is without any timing."""
-    from palette_app.batch import engine
-
-    real = engine.process_job
-    calls: list[str] = []
-
-    def gated(job, settings, palette_hex=None, *, cancel=None):
-        calls.append(job.input)
-        if len(calls) == 4:
-            assert cancel is not None and cancel.wait(60), "the batch was never cancelled"
-        return real(job, settings, palette_hex, cancel=cancel)
-
-    monkeypatch.setattr(engine, "process_job", gated)
-    return calls
-
-
 def _check_outputs_complete(out: Path, expected: list[str]) -> None:
     from PIL import Image
 
@@ -296,8 +278,8 @@ def test_cancel_mid_batch(make_batch, qtbot, photos, tmp_path, monkeypatch):
     _check_outputs_complete(out, ["photo00.png", "photo01.png", "photo02.png"])
 
 
-def test_close_while_running_cancels_and_waits(make_batch, qtbot, photos, tmp_path, monkeypatch):
-    _gate_fourth_file(monkeypatch)
+def test_close_while_running_cancels_and_waits(make_batch, qtbot, photos, tmp_path, gate_fourth_file):
+    gate_fourth_file()
     out = tmp_path / "out"
     w = make_batch()
     w.add_inputs([photos])

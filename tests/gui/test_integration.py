@@ -246,24 +246,7 @@ def test_batch_window_reports_too_many_locks_instead_of_failing_to_open(window, 
     assert "3 locked colors do not fit in 2 colors" in bw.message()
 
 
-def _gate_fourth_file(monkeypatch) -> list[str]:
-    """The in-process engine's fourth file waits until the batch is cancelled."""
-    from palette_app.batch import engine
-
-    real = engine.process_job
-    calls: list[str] = []
-
-    def gated(job, settings, palette_hex=None, *, cancel=None):
-        calls.append(job.input)
-        if len(calls) == 4:
-            assert cancel is not None and cancel.wait(60), "the batch was never cancelled"
-        return real(job, settings, palette_hex, cancel=cancel)
-
-    monkeypatch.setattr(engine, "process_job", gated)
-    return calls
-
-
-def test_closing_the_window_cancels_a_running_batch(window, qtbot, tmp_path, monkeypatch):
+def test_closing_the_window_cancels_a_running_batch(window, qtbot, tmp_path, gate_fourth_file):
     from PIL import Image
 
     rgb = np.asarray(Image.open(ASTRONAUT).convert("RGB"))
@@ -271,7 +254,7 @@ def test_closing_the_window_cancels_a_running_batch(window, qtbot, tmp_path, mon
     folder.mkdir()
     for i in range(8):
         _save(rgb[40 * i:40 * i + 48, 30 * i:30 * i + 48], folder / f"photo{i:02d}.png")
-    calls = _gate_fourth_file(monkeypatch)
+    calls = gate_fourth_file()
     out = tmp_path / "out"
 
     window.batch_action.trigger()
