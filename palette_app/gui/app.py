@@ -80,6 +80,9 @@ def main(image_path: str | os.PathLike | None = None, argv: Sequence[str] | None
     # Keep pool threads alive between previews: a new thread pays again for the
     # core's per-thread scratch tables (about 15 ms on a 1-MP preview).
     QThreadPool.globalInstance().setExpiryTimeout(-1)
+    from palette_app.gui.main_thread_gc import install as install_gc
+
+    install_gc(app)
     window = MainWindow()
     _install_excepthook(window)
     window.show()

@@ -61,6 +61,16 @@ class Dialogs:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _gc_on_the_gui_thread(qapp):
+    """As the app does: cyclic garbage is collected on the GUI thread only."""
+    from palette_app.gui.main_thread_gc import install
+
+    collector = install(qapp)
+    yield
+    collector.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _kernels_compiled():
     """Compile the core's kernels once, before any window: on a fresh clone (CI)
     Numba's disk cache is empty and the first compile takes 20 s or more, which
