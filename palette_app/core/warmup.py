@@ -63,9 +63,14 @@ def _step_spaces() -> None:
 def _step_dither() -> None:
     from palette_app.core.quantize import quantize
 
-    rgba = _images()[2]
+    _, rgb, rgba, _ = _images()
+    # The kernels specialise on the pixels' type (uint8 in sRGB, float32 in the
+    # other spaces) and on whether any mask is given (transparency, smooth-only).
     for kind in ("fs", "ordered"):
-        quantize(rgba, 6, dither=kind, dither_smooth_only=True)
+        quantize(rgb, 6, dither=kind)
+        quantize(rgba, 6, dither=kind)
+        quantize(rgb, 6, dither=kind, space="oklab")
+        quantize(rgba, 6, dither=kind, space="oklab", dither_smooth_only=True)
 
 
 def _step_minibatch() -> None:

@@ -196,18 +196,32 @@ def test_fs_public_default_uses_clamp_from_spread():
 
 @pytest.mark.parametrize("serpentine", [False, True])
 @pytest.mark.parametrize("strength", [1.0, 0.6])
-def test_fs_strips_three_at_a_time_match_the_reference(serpentine, strength, monkeypatch):
-    # 8 strips: groups of three strips in lockstep, the last group one strip short
-    # (a repeated strip that writes nothing), and shorter first and last strips.
+@pytest.mark.parametrize("rows", [46, 40, 27])
+def test_fs_strips_four_at_a_time_match_the_reference(serpentine, strength, rows, monkeypatch):
+    # Strips of 6 rows: 46 rows make 8 strips (two groups of four in lockstep, the
+    # last strip shorter), 40 make 7 (the second group one strip short: a repeated
+    # strip that writes nothing), 27 make 5 (a group of one, run alone).
     monkeypatch.setattr(D, "FS_WARMUP", 2)
     rng = np.random.default_rng(21)
-    img = (rng.random((46, 19, 3)) * 300 - 20).astype(np.float32)
+    img = (rng.random((rows, 19, 3)) * 300 - 20).astype(np.float32)
     pal = (rng.random((12, 3)) * 255).astype(np.float32)
     lim = D.FS_MAX_ERROR * D.palette_spread(pal)
     got, bad = D._floyd_steinberg(img, pal, strength, serpentine, None, None, 0, lim, strip=6)
     assert bad == 0
     want = _reference_strips(img, pal, 6, 2, serpentine=serpentine, max_err=lim, strength=strength)
     assert np.array_equal(got, want)
+
+
+def test_fs_strip_rows_depend_on_the_height_only():
+    # One strip up to FS_STRIP rows; above, 4 * 2**m even strips of FS_MIN_STRIP rows or more.
+    assert D._fs_strip_rows(D.FS_STRIP) == D.FS_STRIP
+    for h in (D.FS_STRIP + 1, 300, 1000, 3000, 4000, 12001):
+        rows = D._fs_strip_rows(h)
+        n = -(-h // rows)
+        assert rows % 2 == 0 and rows <= D.FS_STRIP
+        assert n % 4 == 0 and (n // 4) & (n // 4 - 1) == 0
+        assert h <= 8 * D.FS_MIN_STRIP or rows >= D.FS_MIN_STRIP
+    assert -(-3000 // D._fs_strip_rows(3000)) == 16   # a 12-MP photo: four groups
 
 
 @pytest.mark.parametrize("fn", [D.nearest_indices, D.dither_fs, D.dither_ordered])
@@ -346,7 +360,9 @@ def test_fs_strips_are_deterministic_and_thread_count_independent():
     # and the dithering stays as good across the seams.
     whole, _ = D._floyd_steinberg(img, pal, 1.0, True, None, None, 0, D.FS_MAX_ERROR * D.palette_spread(pal),
                                   strip=h)
-    assert np.array_equal(a[:D.FS_STRIP], whole[:D.FS_STRIP])
+    first = D._fs_strip_rows(h)
+    assert first < h
+    assert np.array_equal(a[:first], whole[:first])
     assert _lowpass_error(img, pal, a) < 1.1 * _lowpass_error(img, pal, whole)
 
 
