@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QImage
 
 import palette_app
@@ -115,8 +115,17 @@ class _Launch(QRunnable):
 
     def run(self) -> None:
         worker, self._worker = self._worker, None
-        if worker is not None:
+        if worker is None:
+            return
+        released = worker._released
+        try:
             worker.run()
+        finally:
+            # This thread's last reference goes before the flag is set: the
+            # runner drops its own only after, so the worker (and its Qt
+            # signals object) is always destroyed on the GUI thread.
+            del worker
+            released.set()
 
 
 class Worker(QRunnable):
@@ -143,6 +152,8 @@ class Worker(QRunnable):
         self.signals.request = request
         self._cancel = threading.Event()
         self._done = threading.Event()
+        # Set by the launcher once its pool thread holds no reference any more.
+        self._released = threading.Event()
         self._last_progress = -1.0
 
     # -- control (any thread) ------------------------------------------------
@@ -207,6 +218,8 @@ class SerialRunner(QObject):
         self._running: Worker | None = None
         # Every worker not yet finished, so none is collected while Qt runs it.
         self._alive: set[Worker] = set()
+        # Finished workers whose pool thread may still hold them (see _reap).
+        self._retiring: list[Worker] = []
         self._closed = False
 
     @property
@@ -268,11 +281,28 @@ class SerialRunner(QObject):
         sender = self.sender()
         worker = next((w for w in self._alive if w.signals is sender), None)
         self._alive.discard(worker)
+        if worker is not None:
+            self._retiring.append(worker)
         if worker is self._running:
             self._running = None
             self._start_next()
+        del worker
+        self._reap()
         if not self.busy:
             self.busyChanged.emit(False)
+
+    def _reap(self) -> None:
+        """Let go of the finished workers whose pool thread has let go of them.
+
+        ``finished`` arrives while the pool thread is still returning from the
+        worker's run; were the runner's reference dropped first, the pool
+        thread's would be the last, and the worker's Qt signals object would be
+        destroyed off the GUI thread. Those not yet released are checked again
+        a few milliseconds later.
+        """
+        self._retiring = [w for w in self._retiring if not w._released.is_set()]
+        if self._retiring:
+            QTimer.singleShot(5, self, self._reap)
 
 
 # --------------------------------------------------------------------------- requests

@@ -138,6 +138,30 @@ def test_runner_supersedes_runs_one_at_a_time_and_keeps_no_references(qtbot):
     assert [r for r in refs if r() is not None] == [], "finished workers must be released"
 
 
+def test_finished_workers_are_destroyed_on_the_gui_thread(qtbot, monkeypatch):
+    # The pool thread lingers in the worker's run after `finished` (as a
+    # preempted thread may): the runner must not drop its reference first, or
+    # the worker and its Qt signals object would die on the pool thread.
+    plain_run = Worker.run
+
+    def lingering_run(self):
+        plain_run(self)
+        time.sleep(0.05)
+
+    monkeypatch.setattr(Worker, "run", lingering_run)
+    runner = SerialRunner()
+    died_on = []
+    for i in range(3):
+        w = Worker(lambda request, progress: request, i)
+        weakref.finalize(w, lambda: died_on.append(threading.current_thread() is threading.main_thread()))
+        with qtbot.waitSignal(w.signals.finished, timeout=5000):
+            runner.submit(w, supersede=False)
+        del w
+    assert QThreadPool.globalInstance().waitForDone(5000)
+    qtbot.waitUntil(lambda: len(died_on) == 3, timeout=5000)
+    assert died_on == [True, True, True]
+
+
 def test_runner_keys_do_not_supersede_each_other(qtbot):
     runner = SerialRunner()
     order = []
