@@ -83,9 +83,10 @@ from palette_app.core._config import JIT, JIT_PARALLEL, PARALLEL_LOCK
 FS_MAX_ERROR = 1.0
 
 #: Floyd–Steinberg runs in independent strips of rows (see _fs_strip_rows):
-#: one strip up to FS_STRIP rows, else strips of FS_MIN_STRIP .. 2 * FS_MIN_STRIP
-#: rows. Each strip first runs, and discards, the FS_WARMUP rows above it, so
-#: that it starts with a realistic error state instead of none: measured on
+#: one strip up to FS_STRIP rows, else strips of at most 2 * FS_MIN_STRIP rows
+#: (and at least FS_MIN_STRIP from 8 * FS_MIN_STRIP rows up). Each strip first
+#: runs, and discards, the FS_WARMUP rows above it, so that it starts with a
+#: realistic error state instead of none: measured on
 #: china.jpg at 16-256 colors, the low-pass error of a strip's first rows is
 #: that of one serial pass with 4, 8 or 16 rows (and 3-7 % higher with none).
 #: Strips and warm-up are even: every strip starts on an even row, as the
@@ -1010,7 +1011,7 @@ def _fs_strip_rows(h: int) -> int:
     One strip up to ``FS_STRIP`` rows. Above, 4 * 2**m strips: groups of four
     run in lockstep, and a power-of-two number of groups shares 2 or 4 cores
     evenly. The most groups whose strips keep at least ``FS_MIN_STRIP`` rows
-    (96 to 191 rows, even): a 1-MP preview gets two groups, a 12-MP photo four.
+    (at most 192 rows, even): a 1-MP preview gets two groups, a 12-MP photo four.
     """
     if h <= FS_STRIP:
         return max(1, h)
@@ -1379,7 +1380,7 @@ def dither_fs(image_space, palette_space, *, strength: float = 1.0, serpentine: 
     the worst pixels compared with no clamp (see the README).
 
     *Strips.* An image of at most ``FS_STRIP`` rows is one plain serpentine
-    pass. Taller ones run in 4 * 2**m strips of 96 to 191 rows (a 12-MP photo:
+    pass. Taller ones run in 4 * 2**m strips of at most 192 rows (a 12-MP photo:
     16 strips of 188 rows), four strips at a time per core and groups of four
     in parallel; each strip first runs the ``FS_WARMUP`` rows above it,
     without writing them, so its first row starts from a realistic error state
